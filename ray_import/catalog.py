@@ -1,0 +1,173 @@
+"""The catalog: one Ray actor per output folder owns the URL index, slugs and the files.
+
+Why an actor: the old importer rebuilt its index on every request and guessed a new recipe's slug
+from whichever file was newest on disk. Here a single owner serialises every decision — a URL is
+claimed before any task touches it, a slug is allocated and the file written in the same call —
+so two tasks never import the same page and a slug always belongs to the result that names it.
+The actor runs on the driver's node, where the output folder is; tasks on other nodes send it the
+finished recipe, so no shared disk is needed. It is talked to in batches (`claim` takes a list).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from pathlib import Path
+from typing import Any
+
+import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+from scraper.errors import InvalidURL, SaveFailed
+
+from .slugs import unique_slug
+from .store import RecipeStore, recipe_keys
+from .urls import normalize_url
+
+NAMESPACE = "ray-import"
+log = logging.getLogger(__name__)
+
+
+class _CatalogActor:
+    """Owns a RecipeStore plus the claims of URLs being imported right now."""
+
+    def __init__(self, folder: str) -> None:
+        self._store = RecipeStore(folder)
+        self._claims: dict[str, tuple[str, str]] = {}  # key → (token, url)
+        self._refresh: set[str] = set()  # tokens whose import may overwrite the saved file
+        self._saved: dict[str, tuple[str, str]] = {}  # token → (status, slug), for task retries
+        self._batches: dict[str, dict[str, str]] = {}  # batch id → key → first URL
+
+    def ready(self) -> dict[str, Any]:
+        sync = self._store.last_sync
+        return {
+            "folder": str(self._store.folder),
+            "recipes": self._store.count(),
+            "parsed_on_open": sync.parsed,
+            "removed_on_open": sync.removed,
+            "rebuilt": sync.rebuilt,
+            "corrupt": sync.corrupt,
+            "open_seconds": sync.seconds,
+        }
+
+    def claim_batch(
+        self, urls: list[str], refresh: bool = False, batch_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Decide, for each URL in order, whether it must be imported; claim those that must.
+
+        Within one batch (`batch_id`) a URL seen before is a `duplicate` even once its first copy
+        is saved, so each line of a URL file is accounted for exactly once.
+        """
+        seen = self._batches.setdefault(batch_id, {}) if batch_id else {}
+        decisions = []
+        for url in urls:
+            try:
+                key = normalize_url(url)
+            except InvalidURL as exc:
+                decisions.append({"status": "failed", "error_kind": exc.kind, "error": exc.message})
+                continue
+            if key in seen:
+                decisions.append({"status": "duplicate", "key": key, "duplicate_of": seen[key]})
+                continue
+            seen[key] = url
+            if key in self._claims:
+                decisions.append({"status": "duplicate", "key": key, "duplicate_of": self._claims[key][1]})
+                continue
+            slug = self._store.lookup(key)
+            if slug is not None and not refresh:
+                decisions.append({"status": "exists", "key": key, "slug": slug})
+                continue
+            token = uuid.uuid4().hex
+            self._claims[key] = (token, url)
+            if refresh:
+                self._refresh.add(token)
+            decisions.append({"status": "claimed", "key": key, "token": token})
+        return decisions
+
+    def end_batch(self, batch_id: str) -> None:
+        self._batches.pop(batch_id, None)
+
+    def save(self, key: str, token: str, document: dict[str, Any]) -> dict[str, Any]:
+        """Allocate the slug and write the file; idempotent per claim token (task retries)."""
+        if token in self._saved:
+            status, slug = self._saved[token]
+            return {"status": status, "slug": slug}
+        refresh = token in self._refresh
+        keys = [key] + [k for k in recipe_keys(document) if k != key]
+        existing = [slug for k in keys if (slug := self._store.lookup(k)) is not None]
+        if existing and not refresh:
+            # Another URL already brought this page (same canonical URL, or a redirect to it):
+            # remember this URL as an alias so the next run answers `exists` at once.
+            self._store.add_alias(key, existing[0])
+            result = {"status": "duplicate", "slug": existing[0]}
+        else:
+            slug = existing[0] if existing else unique_slug(document.get("title"), self._store.slug_taken)
+            try:
+                self._store.write(slug, {**document, "slug": slug}, [key])
+            except SaveFailed as exc:
+                self._release(key, token)
+                return {"status": "failed", "error_kind": exc.kind, "error": exc.message}
+            result = {"status": "imported", "slug": slug}
+        self._saved[token] = (result["status"], result["slug"])
+        self._release(key, token)
+        return result
+
+    def release(self, claims: list[tuple[str, str]]) -> None:
+        """Give up claims whose import failed, so a later run can try again."""
+        for key, token in claims:
+            self._release(key, token)
+
+    def _release(self, key: str, token: str) -> None:
+        if self._claims.get(key, ("",))[0] == token:
+            del self._claims[key]
+        self._refresh.discard(token)
+
+    def lookup(self, url: str) -> str | None:
+        return self._store.lookup(normalize_url(url))
+
+    def in_flight(self) -> int:
+        return len(self._claims)
+
+
+def actor_name(folder: Path) -> str:
+    digest = hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:16]
+    return f"catalog:{digest}"
+
+
+class Catalog:
+    """Client of the catalog actor of one output folder (created on first use, on this node).
+
+    Example:
+        >>> catalog = Catalog(Path("recipes"))
+        >>> catalog.claim(["https://example.com/pie"])[0]["status"]
+        'claimed'
+    """
+
+    def __init__(self, folder: Path | str) -> None:
+        self.folder = Path(folder).resolve()
+        actor_cls = ray.remote(num_cpus=0, max_restarts=0)(_CatalogActor)
+        self._actor = actor_cls.options(
+            name=actor_name(self.folder),
+            namespace=NAMESPACE,
+            get_if_exists=True,
+            scheduling_strategy=NodeAffinitySchedulingStrategy(
+                node_id=ray.get_runtime_context().get_node_id(), soft=False
+            ),
+        ).remote(str(self.folder))
+        self.info: dict[str, Any] = ray.get(self._actor.ready.remote())
+
+    @property
+    def handle(self) -> Any:
+        """The actor handle, passed to tasks so they can save without a round trip to the driver."""
+        return self._actor
+
+    def claim(self, urls: list[str], refresh: bool = False) -> list[dict[str, Any]]:
+        return ray.get(self._actor.claim_batch.remote(urls, refresh))
+
+    def release(self, claims: list[tuple[str, str]]) -> None:
+        if claims:
+            ray.get(self._actor.release.remote(claims))
+
+    def lookup(self, url: str) -> str | None:
+        return ray.get(self._actor.lookup.remote(url))

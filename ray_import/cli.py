@@ -1,0 +1,168 @@
+"""The `ray-import` command line: flags → ImportConfig → run_import → summary + exit code.
+
+Exit codes: 0 every URL imported or already there; 1 some failed; 2 usage or config error;
+130 interrupted (Ctrl-C). Errors print as `TypeName: message`; tracebacks only with --debug.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from scraper.errors import CatalogError, ConfigError, RayImportError
+
+from .config import ImportConfig, load_config
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _config(config_file: Path | None, **flags: Any) -> ImportConfig:
+    try:
+        return load_config(config_file, **flags)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _fail(exc: RayImportError, debug: bool) -> None:
+    if debug:
+        raise exc
+    click.echo(f"{type(exc).__name__}: {exc}", err=True)
+    sys.exit(2 if isinstance(exc, ConfigError) else 1)
+
+
+def print_summary(summary: Any, *, file: Any = None) -> None:
+    """The end-of-run table: counts, failures by kind, step times, where the report is."""
+    out = file or sys.stdout
+    rows = [(status, n) for status, n in sorted(summary.counts.items())]
+    total = sum(n for _, n in rows)
+    click.echo(f"\n{'status':<12}{'urls':>8}", file=out)
+    for status, n in rows:
+        click.echo(f"{status:<12}{n:>8}", file=out)
+    click.echo(f"{'total':<12}{total:>8}   in {summary.wall_seconds:.1f}s", file=out)
+    if summary.errors_by_kind:
+        click.echo("failures by kind: " + ", ".join(f"{k}={n}" for k, n in summary.errors_by_kind.items()), file=out)
+    if summary.steps:
+        click.echo("step seconds (p50/p95): " + ", ".join(
+            f"{step} {s['p50']:.3f}/{s['p95']:.3f}" for step, s in summary.steps.items()), file=out)
+    click.echo(f"report: {summary.report}", file=out)
+    if summary.failed_urls:
+        click.echo(f"failed URLs (re-runnable): {summary.failed_urls}", file=out)
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(package_name="ray-import")
+def cli() -> None:
+    """Import recipe web pages as <slug>.recipe.json files, in parallel on Ray."""
+
+
+@cli.command()
+@click.argument("urls_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder [recipes].")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="TOML config file.")
+@click.option("--address", help="Ray cluster to join (default: RAY_ADDRESS, else a local instance).")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="JSON report path [<out>/reports/run-<time>.json].")
+@click.option("--max-in-flight", type=int, help="Tasks submitted at once [64].")
+@click.option("--num-cpus", type=int, help="CPUs of the local Ray instance [all].")
+@click.option("--refresh", is_flag=True, default=None, help="Re-import URLs already in the catalog.")
+@click.option("--dashboard", is_flag=True, default=None, help="Start the Ray dashboard (local instance).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+@click.option("--print-config", is_flag=True, help="Print the resolved config as JSON and exit.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def run(urls_file: Path, config_file: Path | None, report: Path | None, quiet: bool,
+        print_config: bool, debug: bool, **flags: Any) -> None:
+    """Import every URL of URLS_FILE (one per line; blank lines and # comments ignored)."""
+    from .inputs import count_urls, read_url_file
+    from .pipeline import run_import
+    from .progress import make_progress
+
+    cfg = _config(config_file, **flags)
+    if print_config:
+        click.echo(json.dumps(cfg.model_dump(mode="json"), indent=2))
+        return
+    try:
+        total = count_urls(urls_file)
+        summary = run_import(
+            read_url_file(urls_file), cfg, report_path=report, progress=make_progress(total, quiet)
+        )
+    except (ConfigError, CatalogError) as exc:
+        _fail(exc, debug)
+        return
+    if not quiet or summary.failed:
+        print_summary(summary)
+    sys.exit(summary.exit_code)
+
+
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-recipes"),
+              show_default=True, help="Output folder.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="TOML config file.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+def demo(out: Path, config_file: Path | None, quiet: bool) -> None:
+    """Serve the bundled sample recipe site on 127.0.0.1 and import all of it."""
+    from .demo.site import SampleSite
+    from .pipeline import run_import
+    from .progress import make_progress
+
+    cfg = _config(config_file, out=out)
+    # The sample site is on loopback: never send it through a proxy the user may have set.
+    no_proxy = [h for h in os.environ.get("NO_PROXY", "").split(",") if h]
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = ",".join(no_proxy + ["127.0.0.1", "localhost"])
+    with SampleSite() as site:
+        urls = site.urls()
+        click.echo(f"sample site: {site.base_url} ({len(urls)} pages) → {cfg.out}/", err=True)
+        try:
+            summary = run_import(urls, cfg, progress=make_progress(len(urls), quiet))
+        except CatalogError as exc:
+            _fail(exc, False)
+            return
+    print_summary(summary)
+    unexpected = {k: n for k, n in summary.errors_by_kind.items() if k != "not_a_recipe"}
+    if summary.errors_by_kind.get("not_a_recipe"):
+        click.echo("note: pages without structured data need an LLM (see docs); they are expected to fail here.")
+    sys.exit(130 if summary.interrupted else (1 if unexpected else 0))
+
+
+@cli.command(name="list")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("recipes"),
+              show_default=True, help="Output folder.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def list_(out: Path, as_json: bool) -> None:
+    """List the recipes saved in an output folder (slug, title, source URL)."""
+    from .store import RecipeStore
+
+    if not out.is_dir():
+        raise click.UsageError(f"no output folder {out}")
+    try:
+        store = RecipeStore(out)
+    except CatalogError as exc:
+        _fail(exc, False)
+        return
+    for slug, title, url in store.list_recipes():
+        if as_json:
+            click.echo(json.dumps({"slug": slug, "title": title, "source_url": url}, ensure_ascii=False))
+        else:
+            click.echo(f"{slug}\t{title}\t{url}")
+    store.close()
+
+
+@cli.command()
+@click.argument("slug")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("recipes"),
+              show_default=True, help="Output folder.")
+def show(slug: str, out: Path) -> None:
+    """Print one saved recipe's JSON."""
+    from .slugs import is_valid_slug
+    from .store import SUFFIX
+
+    if not is_valid_slug(slug):
+        raise click.UsageError(f"not a slug: {slug!r} (expected [a-z0-9-]+)")
+    path = out / f"{slug}{SUFFIX}"
+    if not path.is_file():
+        click.echo(f"NotFound: no recipe {slug!r} in {out}", err=True)
+        sys.exit(1)
+    click.echo(path.read_text("utf-8"), nl=False)

@@ -1,0 +1,120 @@
+"""The run report: every URL's result, counts, errors by kind and per-step p50/p95.
+
+Results are appended to a JSON-lines file as they arrive (so a crash keeps what was learnt and the
+driver holds no list of results); `finish` turns it into the final JSON report, written
+atomically, plus `<report>.failed.txt`, a URL file of the failures that can be fed back to
+`ray-import run`. Step statistics use bounded reservoirs, exact up to 20 000 results.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .results import OK_STATUSES, ImportResult
+
+RESERVOIR = 20_000
+
+
+class _Reservoir:
+    def __init__(self, size: int = RESERVOIR) -> None:
+        self.size = size
+        self.seen = 0
+        self.values: list[float] = []
+
+    def add(self, value: float) -> None:
+        self.seen += 1
+        if len(self.values) < self.size:
+            self.values.append(value)
+        elif (j := random.randrange(self.seen)) < self.size:
+            self.values[j] = value
+
+    def quantiles(self) -> dict[str, float]:
+        ordered = sorted(self.values)
+        pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+        return {
+            "count": self.seen,
+            "p50": round(statistics.median(ordered), 4),
+            "p95": round(pick(0.95), 4),
+            "max": round(ordered[-1], 4),
+        }
+
+
+def default_report_path(out: Path, now: datetime | None = None) -> Path:
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    return out / "reports" / f"run-{stamp}.json"
+
+
+class ReportWriter:
+    def __init__(self, path: Path, config: dict[str, Any]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.config = config
+        self.started = datetime.now(UTC)
+        self.counts: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+        self.steps: dict[str, _Reservoir] = defaultdict(_Reservoir)
+        self._lines_path = self.path.with_suffix(".results.jsonl")
+        self._lines = open(self._lines_path, "w", encoding="utf-8")  # noqa: SIM115
+        self._failed_path = self.path.with_suffix(".failed.txt")
+        self._failed = None
+
+    def add(self, result: ImportResult) -> None:
+        self.counts[result.status] += 1
+        if not result.ok:
+            self.errors[result.error_kind or result.status] += 1
+            if self._failed is None:
+                self._failed = open(self._failed_path, "w", encoding="utf-8")  # noqa: SIM115
+                self._failed.write("# URLs that failed; fix or retry with: ray-import run THIS_FILE\n")
+            self._failed.write(f"# {result.one_line()}\n{result.url}\n")
+        for step, seconds in result.seconds.items():
+            self.steps[step].add(seconds)
+        self._lines.write(result.model_dump_json(exclude_defaults=True) + "\n")
+        self._lines.flush()
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def failed(self) -> int:
+        return sum(n for status, n in self.counts.items() if status not in OK_STATUSES)
+
+    def summary(self, wall_seconds: float, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {
+            "started_at": self.started.isoformat(),
+            "finished_at": datetime.now(UTC).isoformat(),
+            "wall_seconds": round(wall_seconds, 3),
+            "total": self.total,
+            "counts": dict(sorted(self.counts.items())),
+            "errors_by_kind": dict(self.errors.most_common()),
+            "steps": {step: r.quantiles() for step, r in sorted(self.steps.items()) if r.values},
+            **(extra or {}),
+        }
+
+    def finish(self, wall_seconds: float, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Write the final report atomically; returns its summary part."""
+        self._lines.close()
+        if self._failed:
+            self._failed.close()
+        summary = self.summary(wall_seconds, extra)
+        tmp = self.path.with_suffix(".json.tmp")
+        with open(tmp, "w", encoding="utf-8") as out, open(self._lines_path, encoding="utf-8") as lines:
+            head = json.dumps({**summary, "config": self.config}, ensure_ascii=False, indent=1)
+            out.write(head[:-2] + ',\n "results": [\n')
+            for i, line in enumerate(lines):
+                out.write((",\n" if i else "") + "  " + line.rstrip("\n"))
+            out.write("\n ]\n}\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, self.path)
+        self._lines_path.unlink(missing_ok=True)
+        summary["report"] = str(self.path)
+        summary["failed_urls"] = str(self._failed_path) if self._failed else None
+        return summary

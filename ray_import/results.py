@@ -1,0 +1,35 @@
+"""ImportResult: what the driver learns about one URL, and what the report lists."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Status = Literal["imported", "exists", "duplicate", "failed", "timeout", "cancelled", "crashed"]
+OK_STATUSES = {"imported", "exists", "duplicate"}
+
+
+class ImportResult(BaseModel):
+    """One URL's outcome. `slug` is set by the catalog, never guessed from the disk."""
+
+    url: str
+    status: Status
+    slug: str | None = None
+    error_kind: str | None = None
+    error_stage: str | None = None
+    error: str | None = None
+    duplicate_of: str | None = None
+    line: int | None = None
+    attempts: int = 0
+    extractor: str | None = None
+    seconds: dict[str, float] = Field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in OK_STATUSES
+
+    def one_line(self) -> str:
+        """`<url>: <kind>: <message>` — the line a user sees for a failure."""
+        where = f" (line {self.line})" if self.line else ""
+        return f"{self.url}{where}: {self.error_kind or self.status}: {self.error or self.status}"

@@ -1,0 +1,59 @@
+"""Starting or joining Ray for a run.
+
+Local by default, without the dashboard (it costs ~900 MB here) unless asked; `address` or
+`RAY_ADDRESS` joins a cluster. Workers get the driver's proxy and NLTK_DATA variables through the
+job's runtime_env, so a site proxy and the ingredient tagger work on every node.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import ray
+
+from scraper.errors import ConfigError
+
+from .catalog import NAMESPACE
+from .config import ImportConfig
+
+PASSED_ENV = (
+    "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
+    "http_proxy", "https_proxy", "no_proxy", "all_proxy",
+    "NLTK_DATA",
+)
+
+
+def worker_env() -> dict[str, str]:
+    env = {key: os.environ[key] for key in PASSED_ENV if key in os.environ}
+    if "NLTK_DATA" in env:
+        # Workers may start in another directory: make the data path absolute.
+        env["NLTK_DATA"] = os.pathsep.join(
+            str(Path(part).resolve()) for part in env["NLTK_DATA"].split(os.pathsep) if part
+        )
+    return env
+
+
+def ensure_ray(cfg: ImportConfig) -> bool:
+    """Initialise Ray unless it already is; returns True when this call started it."""
+    if ray.is_initialized():
+        return False
+    # Ray 2.60 enables token auth for new local clusters and creates the token itself; say so
+    # only at debug level rather than on every run.
+    logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
+    kwargs = {
+        "namespace": NAMESPACE,
+        "runtime_env": {"env_vars": worker_env()},
+        "logging_level": logging.WARNING,
+        "log_to_driver": True,
+    }
+    address = cfg.address or os.environ.get("RAY_ADDRESS")
+    try:
+        if address:
+            ray.init(address=address, **kwargs)
+        else:
+            ray.init(num_cpus=cfg.num_cpus, include_dashboard=cfg.dashboard, **kwargs)
+    except ConnectionError as exc:
+        raise ConfigError(f"cannot connect to the Ray cluster at {address}: {exc}") from exc
+    return True

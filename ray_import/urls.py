@@ -1,0 +1,61 @@
+"""URL normalization: the catalog's key for "the same page".
+
+Two URLs are the same page when they differ only in scheme, host case, a leading `www.`, a default
+port, a fragment, tracking parameters (`utm_*`, `fbclid`, `gclid`...), the order of the other query
+parameters, or a trailing slash.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+from scraper.errors import InvalidURL
+from scraper.fetch import validate_url
+
+TRACKING_PARAMS = {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid"}
+_SAFE = "/:@!$&'()*+,;=-._~"
+
+
+def _is_tracking(name: str) -> bool:
+    name = name.lower()
+    return name.startswith("utm_") or name in TRACKING_PARAMS
+
+
+def normalize_url(url: str) -> str:
+    """The catalog key of `url`, e.g. `example.com/recipes/pie?id=3`.
+
+    Raises:
+        InvalidURL: `url` is not an absolute http(s) URL.
+    """
+    url = validate_url(url)
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().rstrip(".")
+    host = host.removeprefix("www.")
+    port = parts.port
+    if port and port not in (80, 443):
+        host = f"{host}:{port}"
+    path = quote(unquote(parts.path), safe=_SAFE).rstrip("/")
+    query = sorted(
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)
+    )
+    key = host + path
+    if query:
+        key += "?" + urlencode(query, quote_via=quote, safe=_SAFE)
+    return key
+
+
+def try_normalize(url: str | None) -> str | None:
+    """Like normalize_url, None for anything that is not an http(s) URL."""
+    if not url:
+        return None
+    try:
+        return normalize_url(url)
+    except InvalidURL:
+        return None
+
+
+def task_label(url: str) -> str:
+    """`import:<host>/<path>` — the task name shown in the Ray dashboard."""
+    parts = urlsplit(url)
+    label = f"{(parts.hostname or '?').removeprefix('www.')}{parts.path or '/'}"
+    return "import:" + label[:120]

@@ -1,0 +1,149 @@
+"""enrich: Recipe + FetchedPage → EnrichedRecipe.
+
+Adds what the app needs beyond what the page says: parsed ingredients, servings, an absolute
+image URL and provenance. English ingredient lines go through ingredient-parser-nlp; other
+languages (it is English-only) and machines without its NLTK data go through the documented
+rule-based parser in `ingredient_rules`. Every parsed line records which parser produced it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime
+from fractions import Fraction
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from . import __version__ as _importer_version
+from ._parsing import servings_from_yields
+from .ingredient_rules import parse_ingredient_line
+from .models import EnrichedRecipe, FetchedPage, ParsedIngredient, Provenance, Recipe
+from .settings import EnrichSettings
+
+log = logging.getLogger(__name__)
+NLTK_FILES = [
+    f"taggers/averaged_perceptron_tagger_eng/averaged_perceptron_tagger_eng.{part}.json"
+    for part in ("classes", "tagdict", "weights")
+]
+_nlp_lock = threading.Lock()
+_nlp_state: dict[str, Any] = {}
+
+
+def _nlp_parser() -> Any | None:
+    """ingredient-parser-nlp's `parse_ingredient`, or None when its NLTK data is missing.
+
+    The library downloads the tagger at import when it cannot find it; with no network that
+    download hangs or fails, so the data is looked up first and the library is not imported
+    without it. The fallback is announced once per process.
+    """
+    with _nlp_lock:
+        if "parser" not in _nlp_state:
+            import nltk.data
+
+            try:
+                for name in NLTK_FILES:
+                    nltk.data.find(name)
+            except LookupError:
+                log.warning(
+                    "NLTK data 'averaged_perceptron_tagger_eng' not found (set NLTK_DATA); "
+                    "English ingredients fall back to the rule-based parser"
+                )
+                _nlp_state["parser"] = None
+            else:
+                from ingredient_parser import parse_ingredient
+
+                _nlp_state["parser"] = parse_ingredient
+        return _nlp_state["parser"]
+
+
+def nlp_available() -> bool:
+    return _nlp_parser() is not None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, (int, float, Fraction)):
+        return round(float(value), 4)
+    return None
+
+
+def _parse_nlp(parse: Any, line: str) -> ParsedIngredient:
+    result = parse(line)
+    amount = result.amount[0] if result.amount else None
+    quantity = _number(amount.quantity) if amount else None
+    quantity_max = _number(amount.quantity_max) if amount and amount.RANGE else None
+    unit = str(amount.unit) if amount and amount.unit not in (None, "") else None
+    name = ", ".join(part.text for part in result.name) or None
+    return ParsedIngredient(
+        text=line,
+        quantity=quantity,
+        quantity_max=quantity_max,
+        unit=unit,
+        name=name,
+        preparation=result.preparation.text if result.preparation else None,
+        comment=result.comment.text if result.comment else None,
+        parser="ingredient-parser-nlp",
+    )
+
+
+def _is_english(language: str | None) -> bool:
+    # Most pages without a declared language are English; the NLP parser is the better bet there.
+    return language is None or language.lower().replace("_", "-").split("-")[0] == "en"
+
+
+def parse_ingredients(
+    lines: list[str], language: str | None, settings: EnrichSettings
+) -> tuple[list[ParsedIngredient], str]:
+    """Parse every line; returns the items and the parser used for the recipe."""
+    if settings.ingredient_parser == "off":
+        return [ParsedIngredient(text=line, parser="none") for line in lines], "none"
+    parse = None
+    if settings.ingredient_parser in ("auto", "nlp") and _is_english(language):
+        parse = _nlp_parser()
+    items = []
+    for line in lines:
+        if parse is not None:
+            try:
+                items.append(_parse_nlp(parse, line))
+                continue
+            except Exception as exc:  # one odd line must not lose the recipe
+                log.debug("ingredient-parser-nlp failed on %r: %r", line, exc)
+        items.append(ParsedIngredient(**parse_ingredient_line(line, language)))
+    return items, "ingredient-parser-nlp" if parse is not None else "rules"
+
+
+def _absolute(url: str | None, base: str) -> str | None:
+    if not url:
+        return None
+    absolute = urljoin(base, url)
+    return absolute if urlsplit(absolute).scheme in ("http", "https") else None
+
+
+def enrich(
+    recipe: Recipe, page: FetchedPage, settings: EnrichSettings | None = None
+) -> EnrichedRecipe:
+    """Add parsed ingredients, servings, absolute URLs and provenance."""
+    settings = settings or EnrichSettings()
+    parsed, parser = parse_ingredients(recipe.ingredients, recipe.language, settings)
+    host = (urlsplit(page.final_url).hostname or "").lower().removeprefix("www.")
+    data = recipe.model_dump()
+    data.update(
+        image=_absolute(recipe.image, page.final_url),
+        canonical_url=_absolute(recipe.canonical_url, page.final_url),
+    )
+    return EnrichedRecipe(
+        **data,
+        source_url=page.url,
+        host=host,
+        parsed_ingredients=parsed,
+        servings=servings_from_yields(recipe.yields),
+        provenance=Provenance(
+            extractor=recipe.extractor,
+            fetched_at=page.fetched_at,
+            imported_at=datetime.now(UTC),
+            final_url=page.final_url,
+            content_sha256=page.content_sha256,
+            importer_version=_importer_version,
+            ingredient_parser=parser,
+        ),
+    )

@@ -1,0 +1,115 @@
+"""extract: FetchedPage → Recipe, with recipe-scrapers.
+
+`scrape_html(html, org_url=final_url, supported_only=False)` picks the site's own scraper by the
+final URL's host and falls back to generic schema.org (JSON-LD and microdata) for other sites.
+recipe-scrapers raises for each field a page lacks, so every field is read on its own and a
+missing one becomes None rather than failing the page. Pure: no network, no files.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from recipe_scrapers import scrape_html
+from recipe_scrapers._exceptions import (
+    NoSchemaFoundInWildMode,
+    RecipeScrapersExceptions,
+    WebsiteNotImplementedError,
+)
+
+from ._parsing import clean_list, clean_text, split_tags, to_minutes
+from .errors import NotARecipe
+from .models import FetchedPage, IngredientGroup, Recipe
+
+NO_RECIPE_MESSAGE = "no structured recipe data on the page; configure an LLM to import it"
+log = logging.getLogger(__name__)
+
+
+def _field(scraper: Any, name: str) -> Any:
+    """One field, or None when the page (or the scraper) does not provide it."""
+    method: Callable[[], Any] | None = getattr(scraper, name, None)
+    if method is None:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return method()
+    except (NotImplementedError, RecipeScrapersExceptions, AttributeError, KeyError,
+            IndexError, TypeError, ValueError):
+        return None
+    except Exception as exc:  # a site scraper's own bug must not fail the whole page
+        log.debug("recipe-scrapers %s.%s failed: %r", type(scraper).__name__, name, exc)
+        return None
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number >= 0 else None
+
+
+def _groups(value: Any) -> list[IngredientGroup]:
+    groups = []
+    for group in value or []:
+        ingredients = clean_list(getattr(group, "ingredients", None))
+        if ingredients:
+            groups.append(
+                IngredientGroup(purpose=clean_text(getattr(group, "purpose", None)), ingredients=ingredients)
+            )
+    return groups
+
+
+def extract(page: FetchedPage) -> Recipe:
+    """Read the recipe the page declares.
+
+    Raises:
+        NotARecipe: no site scraper or schema.org Recipe finds a title and ingredients or steps.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            scraper = scrape_html(page.html, org_url=page.final_url, supported_only=False)
+    except (NoSchemaFoundInWildMode, WebsiteNotImplementedError) as exc:
+        raise NotARecipe(NO_RECIPE_MESSAGE, url=page.url, stage="extract") from exc
+    except Exception as exc:  # malformed markup that the parser chokes on is still "no recipe"
+        raise NotARecipe(
+            f"{NO_RECIPE_MESSAGE} ({type(exc).__name__})", url=page.url, stage="extract"
+        ) from exc
+
+    site_scraper = type(scraper).__name__ != "SchemaScraper"
+    title = clean_text(_field(scraper, "title"))
+    ingredients = clean_list(_field(scraper, "ingredients"))
+    instructions = clean_list(_field(scraper, "instructions_list"))
+    if not title or not (ingredients or instructions):
+        raise NotARecipe(NO_RECIPE_MESSAGE, url=page.url, stage="extract")
+
+    nutrients = _field(scraper, "nutrients") or {}
+    ratings_count = _number(_field(scraper, "ratings_count"))
+    return Recipe(
+        title=title,
+        ingredients=ingredients,
+        ingredient_groups=_groups(_field(scraper, "ingredient_groups")),
+        instructions=instructions,
+        yields=clean_text(_field(scraper, "yields")),
+        total_time=to_minutes(_field(scraper, "total_time")),
+        prep_time=to_minutes(_field(scraper, "prep_time")),
+        cook_time=to_minutes(_field(scraper, "cook_time")),
+        author=clean_text(_field(scraper, "author")),
+        description=clean_text(_field(scraper, "description")),
+        image=clean_text(_field(scraper, "image")),
+        canonical_url=clean_text(_field(scraper, "canonical_url")),
+        site_name=clean_text(_field(scraper, "site_name")),
+        language=clean_text(_field(scraper, "language")),
+        category=split_tags(_field(scraper, "category")),
+        cuisine=split_tags(_field(scraper, "cuisine")),
+        keywords=split_tags(_field(scraper, "keywords")),
+        nutrients={str(k): str(v) for k, v in nutrients.items()} if isinstance(nutrients, dict) else {},
+        ratings=_number(_field(scraper, "ratings")),
+        ratings_count=int(ratings_count) if ratings_count is not None else None,
+        extractor=f"site:{type(scraper).__name__}" if site_scraper else "schema.org",
+    )

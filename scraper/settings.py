@@ -1,0 +1,39 @@
+"""Settings of the per-recipe steps.
+
+They live here, beside the steps, so `scraper` stays usable without `ray_import`; the batch
+config (`ray_import.config.ImportConfig`) embeds them as its `[fetch]` and `[enrich]` sections.
+Every default is mirrored, with a comment, in `configs/default.toml`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DEFAULT_USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Safari/537.36 ray-import/0.1"
+)
+
+
+class FetchSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    connect_timeout_s: float = Field(10.0, gt=0)
+    read_timeout_s: float = Field(20.0, gt=0)
+    total_timeout_s: float = Field(45.0, gt=0)
+    max_bytes: int = Field(10_000_000, gt=0)
+    max_redirects: int = Field(5, ge=0)
+    max_attempts: int = Field(3, ge=1)
+    backoff_base_s: float = Field(0.5, ge=0)
+    backoff_max_s: float = Field(10.0, ge=0)
+    max_retry_after_s: float = Field(60.0, ge=0)
+    user_agent: str = DEFAULT_USER_AGENT
+
+
+class EnrichSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # auto: ingredient-parser-nlp for English when its NLTK data is present, rules otherwise.
+    ingredient_parser: Literal["auto", "nlp", "rules", "off"] = "auto"

@@ -39,8 +39,9 @@ class _CatalogActor:
         self._saved: dict[str, tuple[str, str]] = {}  # token → (status, slug), for task retries
         self._batches: dict[str, dict[str, str]] = {}  # batch id → key → first URL
 
-    def ready(self) -> dict[str, Any]:
-        sync = self._store.last_sync
+    def ready(self, resync: bool = False) -> dict[str, Any]:
+        """The folder's state; with `resync`, first catch up with changes made since opening."""
+        sync = self._store.sync() if resync else self._store.last_sync
         return {
             "folder": str(self._store.folder),
             "recipes": self._store.count(),
@@ -135,16 +136,34 @@ def actor_name(folder: Path) -> str:
     return f"catalog:{digest}"
 
 
+_open_catalogs: dict[Path, Catalog] = {}
+
+
 class Catalog:
     """Client of the catalog actor of one output folder (created on first use, on this node).
 
+    The driver keeps one client per folder for the life of its Ray session: the actor lives as
+    long as a handle to it does, so runs in the same process (a notebook) reuse it.
+
     Example:
-        >>> catalog = Catalog(Path("recipes"))
+        >>> catalog = Catalog.open(Path("recipes"))
         >>> catalog.claim(["https://example.com/pie"])[0]["status"]
         'claimed'
     """
 
+    @classmethod
+    def open(cls, folder: Path | str) -> Catalog:
+        """The folder's catalog, synced with the files on disk."""
+        path = Path(folder).resolve()
+        catalog = _open_catalogs.get(path)
+        if catalog is not None and catalog._session == ray.get_runtime_context().get_job_id():
+            catalog.info = ray.get(catalog._actor.ready.remote(True))
+            return catalog
+        catalog = _open_catalogs[path] = cls(path)
+        return catalog
+
     def __init__(self, folder: Path | str) -> None:
+        self._session = ray.get_runtime_context().get_job_id()
         self.folder = Path(folder).resolve()
         actor_cls = ray.remote(num_cpus=0, max_restarts=0)(_CatalogActor)
         self._actor = actor_cls.options(

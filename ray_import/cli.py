@@ -35,9 +35,31 @@ def _fail(exc: RayImportError, debug: bool) -> None:
     sys.exit(2 if isinstance(exc, ConfigError) else 1)
 
 
-def print_summary(summary: Any, *, file: Any = None) -> None:
+class FailureLines:
+    """Keeps the first `limit` failures' one-line messages for the summary (the report has all)."""
+
+    def __init__(self, limit: int = 20) -> None:
+        self.limit = limit
+        self.lines: list[str] = []
+        self.more = 0
+
+    def __call__(self, result: Any) -> None:
+        if not result.ok:
+            if len(self.lines) < self.limit:
+                self.lines.append(result.one_line())
+            else:
+                self.more += 1
+
+
+def print_summary(summary: Any, failures: FailureLines | None = None, *, file: Any = None) -> None:
     """The end-of-run table: counts, failures by kind, step times, where the report is."""
     out = file or sys.stdout
+    if failures and failures.lines:
+        click.echo("failed:", file=out)
+        for line in failures.lines:
+            click.echo(f"  {line}", file=out)
+        if failures.more:
+            click.echo(f"  ... and {failures.more} more (see the report)", file=out)
     rows = [(status, n) for status, n in sorted(summary.counts.items())]
     total = sum(n for _, n in rows)
     click.echo(f"\n{'status':<12}{'urls':>8}", file=out)
@@ -86,14 +108,16 @@ def run(urls_file: Path, config_file: Path | None, report: Path | None, quiet: b
         return
     try:
         total = count_urls(urls_file)
+        failures = FailureLines()
         summary = run_import(
-            read_url_file(urls_file), cfg, report_path=report, progress=make_progress(total, quiet)
+            read_url_file(urls_file), cfg, report_path=report,
+            progress=make_progress(total, quiet), on_result=failures,
         )
     except (ConfigError, CatalogError) as exc:
         _fail(exc, debug)
         return
     if not quiet or summary.failed:
-        print_summary(summary)
+        print_summary(summary, failures)
     sys.exit(summary.exit_code)
 
 
@@ -115,12 +139,13 @@ def demo(out: Path, config_file: Path | None, quiet: bool) -> None:
     with SampleSite() as site:
         urls = site.urls()
         click.echo(f"sample site: {site.base_url} ({len(urls)} pages) → {cfg.out}/", err=True)
+        failures = FailureLines()
         try:
-            summary = run_import(urls, cfg, progress=make_progress(len(urls), quiet))
+            summary = run_import(urls, cfg, progress=make_progress(len(urls), quiet), on_result=failures)
         except CatalogError as exc:
             _fail(exc, False)
             return
-    print_summary(summary)
+    print_summary(summary, failures)
     unexpected = {k: n for k, n in summary.errors_by_kind.items() if k != "not_a_recipe"}
     if summary.errors_by_kind.get("not_a_recipe"):
         click.echo("note: pages without structured data need an LLM (see docs); they are expected to fail here.")

@@ -32,7 +32,7 @@ class TaskSettings(BaseModel):
     # Ray's scheduler admits a task only when these fit, so RAM, not a thread count, caps
     # concurrency. memory_mb comes from a measurement: see configs/default.toml.
     num_cpus: float = Field(1.0, gt=0)
-    memory_mb: int = Field(400, ge=0)
+    memory_mb: int = Field(300, ge=0)
     timeout_s: float = Field(300.0, gt=0)
     max_retries: int = Field(3, ge=0)
 

@@ -93,7 +93,7 @@ def run_import(
     """
     started = time.monotonic()
     ensure_ray(cfg)
-    catalog = Catalog(cfg.out)
+    catalog = Catalog.open(cfg.out)
     progress = progress or NullProgress()
     report = ReportWriter(report_path or default_report_path(Path(cfg.out)), _public_config(cfg))
     cfg_ref = ray.put(cfg)

@@ -125,7 +125,7 @@ class TooLarge(PermanentError):
     def __init__(self, *, limit: int, url: str = "", stage: str = "fetch") -> None:
         self.limit = limit
         super().__init__(
-            f"page body is over the {limit // 1_000_000} MB limit (counted after decompression)",
+            f"page body is over the {_size(limit)} limit (counted after decompression)",
             url=url,
             stage=stage,
         )
@@ -137,6 +137,14 @@ class NotARecipe(PermanentError):
 
 class SaveFailed(PermanentError):
     kind = "save_failed"
+
+
+def _size(n: int) -> str:
+    if n >= 1_000_000 and n % 100_000 == 0:
+        return f"{n / 1_000_000:g} MB"
+    if n >= 1000 and n % 100 == 0:
+        return f"{n / 1000:g} kB"
+    return f"{n} bytes"
 
 
 def is_retryable(exc: BaseException) -> bool:

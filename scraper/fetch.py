@@ -33,6 +33,7 @@ from .settings import FetchSettings
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 BUSY_STATUSES = {408, 425, 429}
+MAX_URL_LENGTH = 8192
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _clients: dict[FetchSettings, httpx.Client] = {}
 _clients_lock = threading.Lock()
@@ -41,6 +42,10 @@ _clients_lock = threading.Lock()
 def validate_url(url: str) -> str:
     """Reject what is not an absolute http(s) URL, before any network use."""
     url = url.strip()
+    if len(url) > MAX_URL_LENGTH:
+        raise InvalidURL(f"URL is longer than {MAX_URL_LENGTH} characters", url=url[:100] + "…", stage="fetch")
+    if any(ord(ch) < 32 or ch == "\ufffd" for ch in url):
+        raise InvalidURL("URL contains control characters or bytes that are not UTF-8", url=url, stage="fetch")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a bad port
@@ -78,7 +83,8 @@ def _client(settings: FetchSettings) -> httpx.Client:
                     "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
                     "Accept-Language": "en,fr;q=0.8,*;q=0.5",
                 },
-                trust_env=True,
+                proxy=settings.proxy,
+                trust_env=settings.proxy is None,
             )
             _clients[settings] = client
         return client
@@ -89,7 +95,7 @@ def parse_retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)

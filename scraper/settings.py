@@ -30,6 +30,9 @@ class FetchSettings(BaseModel):
     backoff_max_s: float = Field(10.0, ge=0)
     max_retry_after_s: float = Field(60.0, ge=0)
     user_agent: str = DEFAULT_USER_AGENT
+    # An explicit forward proxy for every request ("http://127.0.0.1:8080"). Unset, the usual
+    # HTTP_PROXY / HTTPS_PROXY / NO_PROXY variables apply.
+    proxy: str | None = None
 
 
 class EnrichSettings(BaseModel):

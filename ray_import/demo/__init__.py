@@ -1,0 +1,1 @@
+"""Sample recipe site shipped for `ray-import demo` and the tests; no Ray imports."""

@@ -1,0 +1,109 @@
+"""Shared fixtures: one real Ray session, the sample site and the corpus replay proxy on loopback.
+
+Tests that need `../shared` (the corpus, its proxy and score tools, the NLTK data) skip with a
+reason when it is absent, as it is on a user's fresh clone.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+CORPUS = SHARED / "corpus"
+TOOLS = SHARED / "tools"
+NLTK_DATA = SHARED / "nltk_data"
+
+# Workers inherit NLTK_DATA through the job's runtime_env (ray_import.runtime.worker_env), so it
+# must be in the environment before Ray starts.
+if "NLTK_DATA" not in os.environ and NLTK_DATA.is_dir():
+    os.environ["NLTK_DATA"] = str(NLTK_DATA)
+
+needs_corpus = pytest.mark.skipif(
+    not (CORPUS / "manifest.jsonl").is_file(),
+    reason="../shared/corpus is absent (it ships with the team's workspace, not with the repo)",
+)
+
+
+def nltk_available() -> bool:
+    from scraper.enrich import NLTK_FILES
+
+    import nltk.data
+
+    try:
+        for name in NLTK_FILES:
+            nltk.data.find(name)
+    except LookupError:
+        return False
+    return True
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No RAY_IMPORT_* or proxy variable of the developer's shell leaks into a test."""
+    for key in list(os.environ):
+        if key.startswith("RAY_IMPORT_") or key.lower() in (
+            "http_proxy", "https_proxy", "all_proxy", "no_proxy"
+        ):
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    """One real local Ray instance (2 CPUs) for the whole test session."""
+    import ray
+
+    from ray_import.config import ImportConfig
+    from ray_import.runtime import ensure_ray
+
+    for key in list(os.environ):
+        if key.lower() in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+            del os.environ[key]
+    ensure_ray(ImportConfig(num_cpus=2))
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def sample_site():
+    from ray_import.demo.site import SampleSite
+
+    with SampleSite() as site:
+        yield site
+
+
+@pytest.fixture(scope="session")
+def replay_proxy():
+    """The corpus replay proxy on 127.0.0.1; yields its base URL."""
+    if not (TOOLS / "replay_proxy.py").is_file() or not (CORPUS / "manifest.jsonl").is_file():
+        pytest.skip("../shared/tools/replay_proxy.py or the corpus is absent")
+    proc = subprocess.Popen(
+        [sys.executable, str(TOOLS / "replay_proxy.py"), "--manifest", str(CORPUS / "manifest.jsonl"), "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    line = proc.stdout.readline().strip()
+    if not line.startswith("listening on "):
+        proc.kill()
+        pytest.fail(f"replay proxy did not start: {line!r}")
+    yield line.removeprefix("listening on ")
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def make_config(tmp_path: Path):
+    """ImportConfig for a test: output under tmp_path, fetch settings that fail fast."""
+    from ray_import.config import ImportConfig
+
+    def make(**overrides):
+        fetch = {"connect_timeout_s": 2, "read_timeout_s": 5, "total_timeout_s": 10,
+                 "backoff_base_s": 0.05, "backoff_max_s": 0.2, **overrides.pop("fetch", {})}
+        task = overrides.pop("task", {})
+        return ImportConfig(out=overrides.pop("out", tmp_path / "out"), fetch=fetch, task=task, **overrides)
+
+    return make

@@ -1,0 +1,106 @@
+"""RecipeStore: the files are the truth, the SQLite index follows them cheaply."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from ray_import.store import DB_NAME, STATE_DIR, RecipeStore, recipe_keys
+from scraper.errors import CatalogError
+
+
+def _doc(url: str, title: str = "Pie", canonical: str | None = None) -> dict:
+    return {"format_version": 1, "slug": "", "source_url": url, "canonical_url": canonical,
+            "title": title, "provenance": {"final_url": url}}
+
+
+def test_write_is_atomic_and_indexed_under_every_url_key(tmp_path: Path):
+    store = RecipeStore(tmp_path)
+    store.write("pie", _doc("https://www.example.com/pie/?utm_source=x", canonical="https://example.com/p/1"))
+    assert json.loads((tmp_path / "pie.recipe.json").read_text())["source_url"].startswith("https://www.")
+    assert store.lookup("example.com/pie") == "pie"
+    assert store.lookup("example.com/p/1") == "pie"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_reopening_a_current_folder_parses_no_file(tmp_path: Path):
+    store = RecipeStore(tmp_path)
+    for i in range(30):
+        store.write(f"pie-{i}", _doc(f"https://example.com/pie/{i}"))
+    store.close()
+    again = RecipeStore(tmp_path)
+    assert again.last_sync.parsed == 0
+    assert again.count() == 30
+    assert again.lookup("example.com/pie/7") == "pie-7"
+
+
+def test_files_added_changed_or_removed_behind_its_back_are_caught_up(tmp_path: Path):
+    store = RecipeStore(tmp_path)
+    store.write("a", _doc("https://example.com/a"))
+    store.write("b", _doc("https://example.com/b"))
+    store.close()
+    (tmp_path / "b.recipe.json").unlink()
+    (tmp_path / "c.recipe.json").write_text(json.dumps(_doc("https://example.com/c")))
+    again = RecipeStore(tmp_path)
+    assert (again.last_sync.parsed, again.last_sync.removed) == (1, 1)
+    assert again.lookup("example.com/b") is None
+    assert again.lookup("example.com/c") == "c"
+
+
+def test_corrupt_recipe_file_is_reported_not_indexed_and_never_overwritten(tmp_path: Path):
+    (tmp_path / "pie.recipe.json").write_text('{"truncated": ')
+    store = RecipeStore(tmp_path)
+    assert store.last_sync.corrupt == ["pie.recipe.json"]
+    assert store.slug_taken("pie")  # the slug stays reserved: nothing will overwrite that file
+    assert (tmp_path / "pie.recipe.json").read_text() == '{"truncated": '
+
+
+@pytest.mark.parametrize("garbage", [b"not a database at all" * 100, b""])
+def test_corrupt_database_is_set_aside_and_rebuilt_from_files(tmp_path: Path, garbage: bytes):
+    store = RecipeStore(tmp_path)
+    store.write("pie", _doc("https://example.com/pie"))
+    store.close()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{tmp_path / STATE_DIR / DB_NAME}{suffix}").unlink(missing_ok=True)
+    (tmp_path / STATE_DIR / DB_NAME).write_bytes(garbage)
+    again = RecipeStore(tmp_path)
+    assert again.lookup("example.com/pie") == "pie"
+    if garbage:
+        assert again.last_sync.rebuilt
+        assert list((tmp_path / STATE_DIR).glob(f"{DB_NAME}.corrupt-*"))
+
+
+def test_leftover_temp_files_from_a_crash_are_removed(tmp_path: Path):
+    (tmp_path / ".tmp-pie-abc123").write_text("{half")
+    RecipeStore(tmp_path)
+    assert not (tmp_path / ".tmp-pie-abc123").exists()
+
+
+def test_unwritable_folder_is_a_catalog_error(tmp_path: Path):
+    if os.geteuid() == 0:
+        target = tmp_path / "file-not-folder"
+        target.write_text("x")
+        with pytest.raises(CatalogError, match="file-not-folder"):
+            RecipeStore(target / "out")
+        return
+    tmp_path.chmod(0o500)
+    try:
+        with pytest.raises(CatalogError, match="not writable|cannot create"):
+            RecipeStore(tmp_path / "out")
+    finally:
+        tmp_path.chmod(0o700)
+
+
+def test_home_page_canonical_is_not_a_recipe_key():
+    keys = recipe_keys(_doc("https://example.com/pie", canonical="https://example.com/"))
+    assert keys == ["example.com/pie"]
+
+
+def test_index_is_a_real_sqlite_database(tmp_path: Path):
+    RecipeStore(tmp_path).write("pie", _doc("https://example.com/pie"))
+    with sqlite3.connect(tmp_path / STATE_DIR / DB_NAME) as db:
+        assert db.execute("SELECT slug FROM urls WHERE key='example.com/pie'").fetchone() == ("pie",)

@@ -30,7 +30,10 @@ def normalize_url(url: str) -> str:
     url = validate_url(url)
     parts = urlsplit(url)
     host = (parts.hostname or "").lower().rstrip(".")
-    host = host.removeprefix("www.")
+    while host.startswith("www."):
+        host = host.removeprefix("www.")
+    if ":" in host:  # IPv6: keep the brackets so the port stays apart from the address
+        host = f"[{host}]"
     port = parts.port
     if port and port not in (80, 443):
         host = f"{host}:{port}"
@@ -40,7 +43,9 @@ def normalize_url(url: str) -> str:
     )
     key = host + path
     if query:
-        key += "?" + urlencode(query, quote_via=quote, safe=_SAFE)
+        # Values are re-encoded with nothing left "safe", so an encoded & = + stays encoded and
+        # cannot merge two different queries into one key.
+        key += "?" + urlencode(query, quote_via=quote, safe="")
     return key
 
 

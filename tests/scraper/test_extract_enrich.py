@@ -1,6 +1,6 @@
-"""Tests of the extract and enrich steps on the shipped demo pages, read from disk (no HTTP, no Ray).
-
-Every page is wrapped in a `FetchedPage` as if served at `http://127.0.0.1:8000/recipes/<name>.html`.
+"""Tests of the extract and enrich steps on the shipped demo pages, read from disk (no HTTP, no
+Ray). Every page is wrapped in a `FetchedPage` as if served at
+`http://127.0.0.1:8000/recipes/<name>.html`.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ CONTRACT_KEYS = [
     "cook_time", "category", "cuisine", "keywords", "nutrients", "ratings", "ratings_count",
     "provenance",
 ]
-PARSED_KEYS = {"text", "quantity", "quantity_max", "unit", "name", "preparation", "comment", "parser"}
+PARSED_KEYS = {"text", "quantity", "quantity_max", "unit", "name", "preparation", "comment",
+               "parser"}
 PROVENANCE_KEYS = {"extractor", "fetched_at", "imported_at", "final_url", "content_sha256",
                    "importer_version"}
 
@@ -138,7 +139,8 @@ def test_provenance():
     fetched = page("spaghetti-carbonara")
     assert (recipe.source_url, recipe.host) == (fetched.url, "127.0.0.1")
     prov = recipe.provenance
-    assert (prov.extractor, prov.final_url, prov.fetched_at) == ("schema.org", fetched.final_url, FETCHED_AT)
+    assert (prov.extractor, prov.final_url) == ("schema.org", fetched.final_url)
+    assert prov.fetched_at == FETCHED_AT
     assert prov.content_sha256 == fetched.content_sha256 and len(prov.content_sha256) == 64
     assert prov.importer_version == __version__
     assert before <= prov.imported_at <= datetime.now(UTC)
@@ -172,7 +174,8 @@ def test_english_pages_use_the_nlp_parser(name):
     recipe = enriched(name)
     assert recipe.provenance.ingredient_parser == "ingredient-parser-nlp"
     assert {p.parser for p in recipe.parsed_ingredients} == {"ingredient-parser-nlp"}
-    assert sum(p.quantity is not None for p in recipe.parsed_ingredients) >= len(recipe.ingredients) // 2
+    with_quantity = [p for p in recipe.parsed_ingredients if p.quantity is not None]
+    assert len(with_quantity) >= len(recipe.ingredients) // 2
 
 
 @needs_nltk

@@ -1,9 +1,6 @@
-"""Tests of the fetch step (`scraper.fetch`) and its retry helper (`scraper.retry`), without Ray.
-
-Network tests use real HTTP against the `sample_site` fixture on 127.0.0.1; the error mapping,
-charset decoding, Retry-After parsing and retry policy are also tested as units. `sample_site` is
-shared by the whole session, so request counts are compared before/after, never absolutely.
-"""
+"""Tests of `scraper.fetch` and `scraper.retry`, without Ray: real HTTP against `sample_site`
+(shared by the session, so request counts are compared before/after), plus unit tests of charset
+decoding, Retry-After parsing and the retry policy."""
 
 from __future__ import annotations
 
@@ -17,21 +14,14 @@ from email.utils import format_datetime
 
 import pytest
 
-from scraper.errors import (
-    ConnectFailed,
-    FetchTimeout,
-    HTTPRejected,
-    InvalidURL,
-    NotHTML,
-    ServerBusy,
-    TooLarge,
-)
+from scraper.errors import (ConnectFailed, FetchTimeout, HTTPRejected, InvalidURL, NotHTML,
+                            ServerBusy, TooLarge)
 from scraper.fetch import MAX_URL_LENGTH, decode_html, fetch, parse_retry_after
 from scraper.retry import backoff_delay, call_with_retries
 from scraper.settings import FetchSettings
 
-FAST = dict(connect_timeout_s=2, read_timeout_s=2, total_timeout_s=5,
-            backoff_base_s=0.01, backoff_max_s=0.05)
+FAST = dict(connect_timeout_s=2, read_timeout_s=2, total_timeout_s=5, backoff_base_s=0.01,
+            backoff_max_s=0.05)
 
 
 def settings(**changes) -> FetchSettings:
@@ -98,64 +88,57 @@ def test_body_under_the_limit(sample_site):
 # -- failures -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("code", [400, 403, 404, 410])
-def test_client_errors_are_permanent_and_not_retried(sample_site, code):
-    exc, requests = fetch_counting(sample_site, f"/status/{code}", HTTPRejected)
-    assert (exc.status, exc.stage, requests) == (code, "fetch", 1)
-    assert exc.url.endswith(f"/status/{code}")
+@pytest.mark.parametrize(
+    ("path", "error", "attributes"),
+    [
+        ("/status/400", HTTPRejected, {"status": 400}),
+        ("/status/404", HTTPRejected, {"status": 404, "message": "server answered HTTP 404"}),
+        ("/status/410", HTTPRejected, {"status": 410}),
+        ("/redirect/6", HTTPRejected, {"status": 310, "message": "more than 5 redirects"}),
+        ("/redirect-to?url=ftp://x/y", InvalidURL, {}),
+        ("/redirect-to?url=file:///etc/passwd", InvalidURL, {}),
+        ("/type/pdf", NotHTML, {"content_type": "application/pdf"}),
+        ("/type/png", NotHTML, {"content_type": "image/png"}),
+        ("/type/json", NotHTML, {"content_type": "application/json"}),
+    ],
+)
+def test_permanent_failures_are_not_retried(sample_site, path, error, attributes):
+    exc, requests = fetch_counting(sample_site, path, error)
+    assert requests == 1 and exc.stage == "fetch" and exc.url == sample_site.base_url + path
+    assert {name: getattr(exc, name) for name in attributes} == attributes
 
 
-def test_busy_server_is_retried_max_attempts_times(sample_site):
-    exc, requests = fetch_counting(sample_site, "/status/503", ServerBusy, max_attempts=2)
-    assert (exc.status, exc.retry_after, exc.attempts, requests) == (503, 1.0, 2, 2)
-    assert "Retry-After 1s" in str(exc)
-
-
-def test_retry_after_over_the_cap_is_not_waited_out(sample_site):
+@pytest.mark.parametrize(
+    ("path", "changes", "expected"),
+    [("/status/503", {"max_attempts": 2}, (503, 1.0, 2, 2)),  # waits Retry-After (1 s) once
+     ("/status/429", {"max_retry_after_s": 0.5}, (429, 1.0, 1, 1))],  # too long: not waited
+)
+def test_busy_server(sample_site, path, changes, expected):
     start = time.monotonic()
-    exc, requests = fetch_counting(sample_site, "/status/429", ServerBusy, max_retry_after_s=0.5)
-    assert (exc.status, exc.retry_after, exc.attempts, requests) == (429, 1.0, 1, 1)
-    assert time.monotonic() - start < 0.9
+    exc, requests = fetch_counting(sample_site, path, ServerBusy, **changes)
+    assert (exc.status, exc.retry_after, exc.attempts, requests) == expected
+    assert "Retry-After 1s" in str(exc) and time.monotonic() - start < expected[2] - 0.1
 
 
-def test_too_many_redirects(sample_site):
-    exc, _ = fetch_counting(sample_site, "/redirect/6", HTTPRejected)
-    assert "redirects" in str(exc) and exc.status == 310
-
-
-@pytest.mark.parametrize("target", ["ftp://x/y", "file:///etc/passwd"])
-def test_redirect_to_another_scheme_is_invalid(sample_site, target):
-    fetch_counting(sample_site, f"/redirect-to?url={target}", InvalidURL)
-
-
-def test_declared_length_over_the_limit(sample_site):
-    exc, _ = fetch_counting(sample_site, "/bytes/5000", TooLarge, max_bytes=1000)
-    assert exc.limit == 1000
-
-
-@pytest.mark.xfail(strict=True, reason="BUG: TooLarge's message floors the limit to whole MB "
-                   "(`limit // 1_000_000`), so max_bytes=1000 reads 'over the 0 MB limit'")
-def test_too_large_message_states_a_real_limit():
-    assert " 0 MB" not in str(TooLarge(limit=1000))
-
-
-def test_gzip_bomb_is_stopped_after_decompression(sample_site):
+@pytest.mark.parametrize(("path", "max_bytes"), [("/bytes/5000", 1000), ("/gzip-bomb", None)])
+def test_too_large(sample_site, path, max_bytes):
     start = time.monotonic()
-    exc, requests = fetch_counting(sample_site, "/gzip-bomb", TooLarge)
-    assert exc.limit == FetchSettings().max_bytes and requests == 1
-    assert time.monotonic() - start < 5
+    limit = {"max_bytes": max_bytes} if max_bytes else {}
+    exc, requests = fetch_counting(sample_site, path, TooLarge, **limit)
+    assert (exc.limit, requests) == (max_bytes or FetchSettings().max_bytes, 1)
+    assert time.monotonic() - start < 5  # the bomb inflates to 50 MB: stopped at 10 MB
 
 
-@pytest.mark.parametrize(("kind", "mime"), [("pdf", "application/pdf"), ("png", "image/png"),
-                                            ("json", "application/json")])
-def test_not_html(sample_site, kind, mime):
-    exc, requests = fetch_counting(sample_site, f"/type/{kind}", NotHTML)
-    assert (exc.content_type, requests) == (mime, 1)
+@pytest.mark.parametrize(("limit", "size"), [(1000, "1 kB"), (1234, "1234 bytes"),
+                                             (10_000_000, "10 MB"), (1_500_000, "1.5 MB")])
+def test_too_large_message_states_the_limit(limit, size):
+    assert f"over the {size} limit" in str(TooLarge(limit=limit))
 
 
 def test_slow_answer_times_out(sample_site):
     start = time.monotonic()
-    exc, _ = fetch_counting(sample_site, "/slow?s=5", FetchTimeout, read_timeout_s=0.5, max_attempts=1)
+    exc, _ = fetch_counting(sample_site, "/slow?s=5", FetchTimeout,
+                            read_timeout_s=0.5, max_attempts=1)
     assert exc.attempts == 1 and time.monotonic() - start < 3
 
 
@@ -186,40 +169,35 @@ def test_invalid_urls_fail_before_any_request(url):
 # -- units: decode_html, parse_retry_after, retries ---------------------------------------------
 
 ACCENTED = "<html><p>Crème brûlée à l’œuf</p></html>"
+META = '<meta charset="windows-1252"><p>Œuf – 2 €</p>'
+EQUIV = '<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1">é'
 
 
 @pytest.mark.parametrize(
     ("body", "header", "text", "codec"),
     [
-        (ACCENTED.encode("utf-8"), "utf-8", ACCENTED, "utf-8"),  # header wins
+        (ACCENTED.encode("utf-8"), "utf-8", ACCENTED, "utf-8"),
         (ACCENTED.encode("cp1252"), "windows-1252", ACCENTED, "cp1252"),
-        ("<meta charset=iso-8859-1>Œ".encode("cp1252"), "windows-1252",  # header beats meta
-         "<meta charset=iso-8859-1>Œ", "cp1252"),
+        ("<meta charset=latin1>Œ".encode("cp1252"), "cp1252", "<meta charset=latin1>Œ",
+         "cp1252"),  # the header beats the meta tag
         (ACCENTED.encode("cp1252"), "utf-8", ACCENTED, "cp1252"),  # wrong header falls back
         (ACCENTED.encode("cp1252"), "no-such-codec", ACCENTED, "cp1252"),
         (codecs.BOM_UTF8 + ACCENTED.encode("utf-8"), None, ACCENTED, "utf-8-sig"),
-        ('<meta charset="windows-1252"><p>Œuf – 2 €</p>'.encode("cp1252"), None,
-         '<meta charset="windows-1252"><p>Œuf – 2 €</p>', "cp1252"),
-        ('<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1">é'
-         .encode("latin-1"), None,
-         '<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1">é', "iso8859-1"),
+        (META.encode("cp1252"), None, META, "cp1252"),
+        (EQUIV.encode("latin-1"), None, EQUIV, "iso8859-1"),
         (ACCENTED.encode("utf-8"), None, ACCENTED, "utf-8"),  # nothing declared
+        (b"\x81\x8d\x8f\x90", "utf-8", "\ufffd" * 4, "utf-8"),  # nothing fits: replaced, no error
     ],
 )
 def test_decode_html(body, header, text, codec):
     assert decode_html(body, header) == (text, codec)
 
 
-def test_decode_html_undecodable_falls_back_without_raising():
-    text, codec = decode_html(b"\x81\x8d\x8f\x90\x9d", "utf-8")  # invalid in utf-8 and cp1252
-    assert codec == "utf-8" and text == "\ufffd" * 5
-
-
 @pytest.mark.parametrize(
     ("value", "expected"),
     [("120", 120.0), (" 7 ", 7.0), ("0", 0.0), (None, None), ("", None), ("soon", None),
      ("1.5", None), ("-3", None), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
-     ("Mon, 01 Jan 99999 00:00:00 GMT", None)],
+     ("Mon, 01 Jan 99999 00:00:00 GMT", None), ("²", None), ("١٢", None)],
 )
 def test_parse_retry_after(value, expected):
     assert parse_retry_after(value) == expected
@@ -230,71 +208,67 @@ def test_parse_retry_after_future_http_date():
     assert 85 <= parse_retry_after(format_datetime(when, usegmt=True)) <= 90
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: parse_retry_after tests value.isdigit() then float(); "
-                   "'²' is a digit but not a number, so a server header raises ValueError "
-                   "instead of giving None (escapes fetch as an untyped error)")
-def test_parse_retry_after_superscript_digit_is_junk():
-    assert parse_retry_after("²") is None
+def scripted(outcomes: list):
+    """A `fn` for call_with_retries that plays `outcomes` (the last one repeats) and its calls."""
+    calls: list[int] = []
 
-
-def run_retries(outcomes, **kwargs):
-    """call_with_retries over a scripted list of outcomes; returns (result, calls, sleeps)."""
-    calls, sleeps = [], []
-
-    def fn(attempt):
+    def fn(attempt: int):
         calls.append(attempt)
-        outcome = outcomes[len(calls) - 1]
+        outcome = outcomes[min(len(calls), len(outcomes)) - 1]
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
 
-    options = dict(max_attempts=3, base_s=0.1, max_s=0.15, max_retry_after_s=60, sleep=sleeps.append)
-    return call_with_retries(fn, **{**options, **kwargs}), calls, sleeps
+    return fn, calls
 
 
-def test_retries_stop_at_max_attempts():
-    errors = [ConnectFailed("refused")] * 4
+def retry(fn, sleeps: list[float], **options):
+    defaults = dict(max_attempts=3, base_s=0.1, max_s=0.15, max_retry_after_s=60)
+    return call_with_retries(fn, **{**defaults, **options}, sleep=sleeps.append)
+
+
+@pytest.mark.parametrize("max_attempts", [1, 2, 4])
+def test_retries_stop_at_max_attempts(max_attempts):
+    (fn, calls), sleeps = scripted([ConnectFailed("refused")]), []
     with pytest.raises(ConnectFailed) as info:
-        run_retries(errors, max_attempts=4)
-    assert info.value.attempts == 4
+        retry(fn, sleeps, max_attempts=max_attempts)
+    assert info.value.attempts == max_attempts and calls == list(range(1, max_attempts + 1))
+    assert len(sleeps) == max_attempts - 1
 
 
 def test_retries_succeed_and_back_off_within_bounds():
-    (value, attempts), calls, sleeps = run_retries([FetchTimeout("t"), FetchTimeout("t"), "ok"])
-    assert (value, attempts, calls) == ("ok", 3, [1, 2, 3])
+    (fn, calls), sleeps = scripted([FetchTimeout("t"), FetchTimeout("t"), "ok"]), []
+    assert retry(fn, sleeps) == ("ok", 3) and calls == [1, 2, 3]
     assert len(sleeps) == 2 and 0 <= sleeps[0] <= 0.1 and 0 <= sleeps[1] <= 0.15
 
 
-def test_retry_after_is_honoured():
-    busy = ServerBusy(status=503, retry_after=7)
-    (value, attempts), _, sleeps = run_retries([busy, "ok"])
-    assert (value, attempts, sleeps) == ("ok", 2, [7.0])
+@pytest.mark.parametrize(("retry_after", "waited"), [(7, 7.0), (60, 60.0), (0, 0.0)])
+def test_retry_after_is_honoured(retry_after, waited):
+    (fn, _), sleeps = scripted([ServerBusy(status=503, retry_after=retry_after), "ok"]), []
+    assert retry(fn, sleeps) == ("ok", 2) and sleeps == [waited]
 
 
 def test_retry_after_over_the_cap_is_raised_at_once():
+    (fn, calls), sleeps = scripted([ServerBusy(status=429, retry_after=61), "ok"]), []
     with pytest.raises(ServerBusy) as info:
-        run_retries([ServerBusy(status=429, retry_after=61), "ok"])
-    assert info.value.attempts == 1
+        retry(fn, sleeps)
+    assert (info.value.attempts, calls, sleeps) == (1, [1], [])
 
 
 @pytest.mark.parametrize("error", [HTTPRejected(status=404), NotHTML(content_type="image/png"),
                                    TooLarge(limit=1), InvalidURL("x"), ValueError("bug")])
 def test_non_transient_errors_are_not_retried(error):
-    calls, sleeps = [], []
-
-    def fn(attempt):
-        calls.append(attempt)
-        raise error
-
+    (fn, calls), sleeps = scripted([error, "ok"]), []
     with pytest.raises(type(error)):
-        call_with_retries(fn, max_attempts=5, base_s=0, max_s=0, max_retry_after_s=1, sleep=sleeps.append)
+        retry(fn, sleeps, max_attempts=5)
     assert (calls, sleeps) == ([1], [])
 
 
 @pytest.mark.parametrize(("attempt", "ceiling"), [(1, 0.5), (2, 1.0), (3, 2.0), (10, 5.0)])
 def test_backoff_delay_is_capped(attempt, ceiling):
-    delays = [backoff_delay(attempt, base_s=0.5, max_s=5.0, retry_after=None, max_retry_after_s=60)
-              for _ in range(50)]
-    assert all(0 <= d <= ceiling for d in delays)
-    assert backoff_delay(attempt, base_s=0.5, max_s=5, retry_after=99, max_retry_after_s=60) == 60
-    assert backoff_delay(attempt, base_s=0.5, max_s=5, retry_after=-1, max_retry_after_s=60) == 0
+    def delay(retry_after):
+        return backoff_delay(attempt, base_s=0.5, max_s=5.0, retry_after=retry_after,
+                             max_retry_after_s=60)
+
+    assert all(0 <= delay(None) <= ceiling for _ in range(50))
+    assert (delay(99), delay(-1), delay(2.5)) == (60, 0, 2.5)

@@ -20,6 +20,7 @@ import ray
 from ray.exceptions import RayError, TaskCancelledError
 
 from .catalog import Catalog
+from .gateway import Gateways
 from .config import ImportConfig
 from .progress import NullProgress
 from .report import ReportWriter, default_report_path
@@ -49,6 +50,7 @@ class RunSummary:
     steps: dict[str, dict[str, float]] = field(default_factory=dict)
     interrupted: bool = False
     catalog: dict[str, Any] = field(default_factory=dict)
+    hosts: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def failed(self) -> int:
@@ -94,6 +96,7 @@ def run_import(
     started = time.monotonic()
     ensure_ray(cfg)
     catalog = Catalog.open(cfg.out)
+    gateways = Gateways(cfg.fetch)
     progress = progress or NullProgress()
     report = ReportWriter(report_path or default_report_path(Path(cfg.out)), _public_config(cfg))
     cfg_ref = ray.put(cfg)
@@ -126,7 +129,8 @@ def run_import(
                         emit(ImportResult(url=url, line=line, **{k: v for k, v in d.items() if k in _DECISION_FIELDS}))
                 continue
             pending = ready_to_submit.popleft()
-            ref = submit(pending.url, pending.key, pending.token, cfg_ref, cfg, catalog.handle)
+            page_ref = gateways.for_url(pending.url).fetch.remote(pending.url)
+            ref = submit(pending.url, pending.key, pending.token, page_ref, cfg_ref, cfg, catalog.handle)
             in_flight[ref] = pending
         return True
 
@@ -148,10 +152,17 @@ def run_import(
     finally:
         progress.close()
         try:
+            fetch_stats = gateways.stats()
+            gateways.close()
+        except Exception:  # noqa: BLE001 - Ray may already be shutting down on Ctrl-C
+            fetch_stats = {}
+        try:
             catalog.handle.end_batch.remote(batch_id)
         except Exception:  # noqa: BLE001 - Ray may already be shutting down on Ctrl-C
             pass
-    summary = report.finish(time.monotonic() - started, {"catalog": catalog.info, "interrupted": interrupted})
+    summary = report.finish(time.monotonic() - started, {
+        "catalog": catalog.info, "interrupted": interrupted, "hosts": fetch_stats,
+    })
     return RunSummary(
         counts=summary["counts"],
         errors_by_kind=summary["errors_by_kind"],
@@ -161,6 +172,7 @@ def run_import(
         steps=summary["steps"],
         interrupted=interrupted,
         catalog=catalog.info,
+        hosts=fetch_stats,
     )
 
 

@@ -10,6 +10,15 @@ Status = Literal["imported", "exists", "duplicate", "failed", "timeout", "cancel
 OK_STATUSES = {"imported", "exists", "duplicate"}
 
 
+class StepFailure(BaseModel):
+    """A PageError as a value, so it can cross from an actor to a task without pickling tricks."""
+
+    kind: str
+    stage: str
+    message: str
+    attempts: int = 1
+
+
 class ImportResult(BaseModel):
     """One URL's outcome. `slug` is set by the catalog, never guessed from the disk."""
 

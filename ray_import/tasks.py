@@ -1,4 +1,7 @@
-"""The per-URL Ray task: thin glue that runs the scraper steps and hands the recipe to the catalog.
+"""The per-URL Ray task: thin glue that parses a fetched page and hands the recipe to the catalog.
+
+The page arrives as the task's argument, the ObjectRef of a fetch-gateway call: Ray starts the
+task only when the page is there, so the task never waits on the network (see gateway.py).
 
 It is a streaming generator task: it first yields a `Started` marker, then the `ImportResult`.
 The marker tells the driver when the task really began running (not when it was queued), so
@@ -19,10 +22,11 @@ import ray
 from scraper.enrich import enrich
 from scraper.errors import PageError
 from scraper.extract import extract
-from scraper.fetch import fetch
+from scraper.models import FetchedPage
 
 from .config import ImportConfig
-from .results import ImportResult
+from .results import ImportResult, StepFailure
+from .urls import task_label
 
 T = TypeVar("T")
 
@@ -44,30 +48,25 @@ def _timed(timings: dict[str, float], step: str, fn: Callable[..., T], *args: An
         timings[step] = round(time.perf_counter() - started, 4)
 
 
-def _import_recipe(
-    url: str, key: str, token: str, cfg: ImportConfig, catalog: Any
+def _import_page(
+    fetched: FetchedPage | StepFailure, url: str, key: str, token: str, cfg: ImportConfig, catalog: Any
 ) -> Iterator[Started | ImportResult]:
     yield Started(at=time.time(), pid=os.getpid(), node_id=ray.get_runtime_context().get_node_id())
-    timings: dict[str, float] = {}
-    attempts = 0
+    if isinstance(fetched, StepFailure):
+        catalog.release.remote([(key, token)])
+        yield ImportResult(url=url, status="failed", error_kind=fetched.kind, error_stage=fetched.stage,
+                           error=fetched.message, attempts=fetched.attempts)
+        return
+    timings = {"fetch": fetched.seconds}
     try:
-        page = _timed(timings, "fetch", fetch, url, cfg.fetch)
-        attempts = page.attempts
-        recipe = _timed(timings, "extract", extract, page)
-        enriched = _timed(timings, "enrich", enrich, recipe, page, cfg.enrich)
+        recipe = _timed(timings, "extract", extract, fetched)
+        enriched = _timed(timings, "enrich", enrich, recipe, fetched, cfg.enrich)
         document = enriched.to_document(slug="")
         saved = _timed(timings, "save", ray.get, catalog.save.remote(key, token, document))
     except PageError as exc:
         catalog.release.remote([(key, token)])
-        yield ImportResult(
-            url=url,
-            status="failed",
-            error_kind=exc.kind,
-            error_stage=exc.stage,
-            error=exc.message,
-            attempts=getattr(exc, "attempts", attempts or 1),
-            seconds=timings,
-        )
+        yield ImportResult(url=url, status="failed", error_kind=exc.kind, error_stage=exc.stage,
+                           error=exc.message, attempts=fetched.attempts, seconds=timings)
         return
     yield ImportResult(
         url=url,
@@ -76,23 +75,21 @@ def _import_recipe(
         error_kind=saved.get("error_kind"),
         error=saved.get("error"),
         error_stage="save" if saved["status"] == "failed" else None,
-        attempts=attempts,
+        attempts=fetched.attempts,
         extractor=recipe.extractor,
         seconds=timings,
     )
 
 
-import_recipe = ray.remote(num_returns="streaming")(_import_recipe)
+import_page = ray.remote(num_returns="streaming")(_import_page)
 
 
-def submit(url: str, key: str, token: str, cfg_ref: Any, cfg: ImportConfig, catalog: Any) -> Any:
-    """Submit one URL with the config's resources; returns the task's ObjectRefGenerator."""
-    from .urls import task_label
-
-    return import_recipe.options(
+def submit(url: str, key: str, token: str, page_ref: Any, cfg_ref: Any, cfg: ImportConfig, catalog: Any) -> Any:
+    """Submit one URL's parse task with the config's resources; returns its ObjectRefGenerator."""
+    return import_page.options(
         name=task_label(url),
         num_cpus=cfg.task.num_cpus,
         memory=cfg.task.memory_mb * 1024 * 1024 if cfg.task.memory_mb else None,
         max_retries=cfg.task.max_retries,
         retry_exceptions=False,
-    ).remote(url, key, token, cfg_ref, catalog)
+    ).remote(page_ref, url, key, token, cfg_ref, catalog)

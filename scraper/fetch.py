@@ -1,20 +1,21 @@
-"""fetch: URL → FetchedPage, over httpx.
+"""fetch: URL → FetchedPage, over httpx (asyncio).
 
 This is the only module that knows httpx: its exceptions are translated here, once, into the typed
-errors of `scraper.errors` (transient ones are retried by `retry.call_with_retries`). Proxies come
-from `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY` through httpx's `trust_env`.
+errors of `scraper.errors` (transient ones are retried by `retry.acall_with_retries`). Redirects
+are followed hop by hop, so every hop is checked (scheme, count) and counted against its host's
+politeness limits. Proxies come from `fetch.proxy`, else `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import email.utils
 import hashlib
 import re
-import threading
 import time
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -28,15 +29,14 @@ from .errors import (
     TooLarge,
 )
 from .models import FetchedPage
-from .retry import call_with_retries
+from .politeness import HostLimiter
+from .retry import RetryPolicy, acall_with_retries
 from .settings import FetchSettings
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 BUSY_STATUSES = {408, 425, 429}
 MAX_URL_LENGTH = 8192
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-_clients: dict[FetchSettings, httpx.Client] = {}
-_clients_lock = threading.Lock()
 
 
 def validate_url(url: str) -> str:
@@ -62,32 +62,6 @@ def validate_url(url: str) -> str:
     if any(ch.isspace() for ch in url):
         raise InvalidURL("URL contains whitespace", url=url, stage="fetch")
     return url
-
-
-def _client(settings: FetchSettings) -> httpx.Client:
-    """One pooled client per worker process and settings: connections are reused across tasks."""
-    with _clients_lock:
-        client = _clients.get(settings)
-        if client is None:
-            client = httpx.Client(
-                follow_redirects=True,
-                max_redirects=settings.max_redirects,
-                timeout=httpx.Timeout(
-                    connect=settings.connect_timeout_s,
-                    read=settings.read_timeout_s,
-                    write=settings.read_timeout_s,
-                    pool=settings.connect_timeout_s,
-                ),
-                headers={
-                    "User-Agent": settings.user_agent,
-                    "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
-                    "Accept-Language": "en,fr;q=0.8,*;q=0.5",
-                },
-                proxy=settings.proxy,
-                trust_env=settings.proxy is None,
-            )
-            _clients[settings] = client
-        return client
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -139,98 +113,171 @@ def decode_html(body: bytes, header_charset: str | None) -> tuple[str, str]:
     return body.decode(candidates[0], errors="replace"), candidates[0]
 
 
-def _fetch_once(url: str, settings: FetchSettings) -> FetchedPageParts:
-    deadline = time.monotonic() + settings.total_timeout_s
-    try:
-        with _client(settings).stream("GET", url) as response:
-            final_url = str(response.url)
-            if urlsplit(final_url).scheme not in ("http", "https"):
-                raise InvalidURL(f"redirected to a non-http(s) URL: {final_url}", url=url, stage="fetch")
-            status = response.status_code
-            if status in BUSY_STATUSES or status >= 500:
-                raise ServerBusy(
-                    status=status,
-                    url=url,
-                    retry_after=parse_retry_after(response.headers.get("Retry-After")),
+class Fetcher:
+    """Fetches pages over one pooled `httpx.AsyncClient`, politely and with retries.
+
+    Waiting (on a slow site, a backoff, a host's Retry-After) is an `await`, so thousands of
+    fetches wait at the cost of a few kilobytes each instead of a worker process each. The fetch
+    gateway actor holds one Fetcher; `fetch()` below wraps one for synchronous callers.
+    """
+
+    def __init__(self, settings: FetchSettings | None = None, limiter: HostLimiter | None = None) -> None:
+        self.settings = settings or FetchSettings()
+        self.limiter = limiter or HostLimiter(
+            self.settings.per_host_concurrency, self.settings.per_host_interval_s
+        )
+        self._policy = RetryPolicy(
+            self.settings.max_attempts,
+            self.settings.backoff_base_s,
+            self.settings.backoff_max_s,
+            self.settings.max_retry_after_s,
+        )
+        self._client: httpx.AsyncClient | None = None
+        self._connections: asyncio.Semaphore | None = None
+
+    def _ensure_client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            s = self.settings
+            self._client = httpx.AsyncClient(
+                follow_redirects=False,
+                timeout=httpx.Timeout(
+                    connect=s.connect_timeout_s, read=s.read_timeout_s,
+                    write=s.read_timeout_s, pool=None,
+                ),
+                limits=httpx.Limits(max_connections=s.max_connections, max_keepalive_connections=s.max_connections),
+                headers={
+                    "User-Agent": s.user_agent,
+                    "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+                    "Accept-Language": "en,fr;q=0.8,*;q=0.5",
+                },
+                proxy=s.proxy,
+                trust_env=s.proxy is None,
+            )
+            self._connections = asyncio.Semaphore(s.max_connections)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def fetch(self, url: str) -> FetchedPage:
+        """Download one page, retrying transient failures with capped, jittered backoff.
+
+        Raises:
+            TransientError: still failing after `settings.max_attempts` attempts.
+            PermanentError: a bad URL, a 4xx, not HTML, or over `settings.max_bytes`.
+        """
+        url = validate_url(url)
+        started = time.perf_counter()
+        (final_url, status, content_type, body, charset), attempts = await acall_with_retries(
+            lambda _attempt: self._attempt(url), self._policy
+        )
+        html, encoding = decode_html(body, charset)
+        return FetchedPage(
+            url=url,
+            final_url=final_url,
+            status=status,
+            content_type=content_type,
+            encoding=encoding,
+            html=html,
+            content_sha256=hashlib.sha256(body).hexdigest(),
+            fetched_at=datetime.now(UTC),
+            attempts=attempts,
+            seconds=round(time.perf_counter() - started, 4),
+        )
+
+    async def _attempt(self, url: str) -> FetchedPageParts:
+        """One attempt: the redirect chain, hop by hop, each hop a polite request."""
+        client = self._ensure_client()
+        assert self._connections is not None
+        try:
+            async with asyncio.timeout(self.settings.total_timeout_s), self._connections:
+                current = url
+                for hop in range(self.settings.max_redirects + 1):
+                    host = urlsplit(current).hostname or ""
+                    async with self.limiter.slot(host):
+                        response = await client.send(client.build_request("GET", current), stream=True)
+                        try:
+                            if response.is_redirect:
+                                location = response.headers.get("Location", "")
+                                current = urljoin(current, location)
+                                if urlsplit(current).scheme not in ("http", "https"):
+                                    raise InvalidURL(
+                                        f"redirected to a non-http(s) URL: {current[:200]}", url=url, stage="fetch"
+                                    )
+                                continue
+                            return await self._read(url, current, response)
+                        except ServerBusy as exc:
+                            if exc.retry_after:
+                                self.limiter.pause(host, min(exc.retry_after, self.settings.max_retry_after_s))
+                            raise
+                        finally:
+                            await response.aclose()
+                raise HTTPRejected(
+                    status=310, url=url, detail=f"more than {self.settings.max_redirects} redirects"
                 )
-            if status >= 300:
-                raise HTTPRejected(status=status, url=url)
-            content_type = response.headers.get("Content-Type", "")
-            mime = content_type.split(";")[0].strip().lower()
-            if mime and mime not in HTML_TYPES:
-                raise NotHTML(content_type=content_type, url=url)
-            declared = response.headers.get("Content-Length", "")
-            if (
-                declared.isdigit()
-                and int(declared) > settings.max_bytes
-                and "content-encoding" not in response.headers
-            ):
-                raise TooLarge(limit=settings.max_bytes, url=url)
-            chunks: list[bytes] = []
-            size = 0
-            # iter_bytes yields decompressed bytes, so a gzip bomb is stopped at max_bytes.
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > settings.max_bytes:
-                    raise TooLarge(limit=settings.max_bytes, url=url)
-                if time.monotonic() > deadline:
-                    raise FetchTimeout(
-                        f"page took longer than {settings.total_timeout_s:g}s in total",
-                        url=url,
-                        stage="fetch",
-                    )
-                chunks.append(chunk)
-            body = b"".join(chunks)
-            if not mime and not body.lstrip()[:1] == b"<":
-                raise NotHTML(content_type="", url=url)
-            return final_url, status, content_type, body, response.charset_encoding
-    except httpx.TooManyRedirects as exc:
-        raise HTTPRejected(
-            status=310, url=url, detail=f"more than {settings.max_redirects} redirects"
-        ) from exc
-    except httpx.UnsupportedProtocol as exc:
-        raise InvalidURL(f"unsupported URL or redirect: {exc}", url=url, stage="fetch") from exc
-    except httpx.InvalidURL as exc:
-        raise InvalidURL(f"malformed URL: {exc}", url=url, stage="fetch") from exc
-    except httpx.TimeoutException as exc:
-        raise FetchTimeout(f"{type(exc).__name__}: no answer in time", url=url, stage="fetch") from exc
-    except httpx.DecodingError as exc:
-        raise HTTPRejected(status=200, url=url, detail=f"undecodable body: {exc}") from exc
-    except httpx.TransportError as exc:
-        raise ConnectFailed(f"{type(exc).__name__}: {exc or 'connection failed'}", url=url, stage="fetch") from exc
+        except TimeoutError as exc:
+            raise FetchTimeout(
+                f"page took longer than {self.settings.total_timeout_s:g}s in total", url=url, stage="fetch"
+            ) from exc
+        except httpx.UnsupportedProtocol as exc:
+            raise InvalidURL(f"unsupported URL or redirect: {exc}", url=url, stage="fetch") from exc
+        except httpx.InvalidURL as exc:
+            raise InvalidURL(f"malformed URL: {exc}", url=url, stage="fetch") from exc
+        except httpx.TimeoutException as exc:
+            raise FetchTimeout(f"{type(exc).__name__}: no answer in time", url=url, stage="fetch") from exc
+        except httpx.DecodingError as exc:
+            raise HTTPRejected(status=200, url=url, detail=f"undecodable body: {exc}") from exc
+        except httpx.TransportError as exc:
+            raise ConnectFailed(
+                f"{type(exc).__name__}: {exc or 'connection failed'}", url=url, stage="fetch"
+            ) from exc
+
+    async def _read(self, url: str, final_url: str, response: httpx.Response) -> FetchedPageParts:
+        status = response.status_code
+        if status in BUSY_STATUSES or status >= 500:
+            raise ServerBusy(
+                status=status, url=url, retry_after=parse_retry_after(response.headers.get("Retry-After"))
+            )
+        if status >= 300:
+            raise HTTPRejected(status=status, url=url)
+        content_type = response.headers.get("Content-Type", "")
+        mime = content_type.split(";")[0].strip().lower()
+        if mime and mime not in HTML_TYPES:
+            raise NotHTML(content_type=content_type, url=url)
+        limit = self.settings.max_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit and "content-encoding" not in response.headers:
+            raise TooLarge(limit=limit, url=url)
+        chunks: list[bytes] = []
+        size = 0
+        # aiter_bytes yields decompressed bytes, so a gzip bomb stops at the limit.
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise TooLarge(limit=limit, url=url)
+            chunks.append(chunk)
+        body = b"".join(chunks)
+        if not mime and body.lstrip()[:1] != b"<":
+            raise NotHTML(content_type="", url=url)
+        return final_url, status, content_type, body, response.charset_encoding
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        return self.limiter.stats()
 
 
 FetchedPageParts = tuple[str, int, str, bytes, "str | None"]
 
 
 def fetch(url: str, settings: FetchSettings | None = None) -> FetchedPage:
-    """Download one page, retrying transient failures with capped, jittered backoff.
+    """Synchronous one-off fetch (scripts, tests); batch imports go through the fetch gateway."""
 
-    Raises:
-        TransientError: still failing after `settings.max_attempts` attempts.
-        PermanentError: a bad URL, a 4xx, not HTML, or over `settings.max_bytes`.
-    """
-    settings = settings or FetchSettings()
-    url = validate_url(url)
-    (final_url, status, content_type, body, charset), attempts = call_with_retries(
-        lambda _attempt: _fetch_once(url, settings),
-        max_attempts=settings.max_attempts,
-        base_s=settings.backoff_base_s,
-        max_s=settings.backoff_max_s,
-        max_retry_after_s=settings.max_retry_after_s,
-    )
-    html, encoding = decode_html(body, charset)
-    return FetchedPage(
-        url=url,
-        final_url=final_url,
-        status=status,
-        content_type=content_type,
-        encoding=encoding,
-        html=html,
-        content_sha256=hashlib.sha256(body).hexdigest(),
-        fetched_at=datetime.now(UTC),
-        attempts=attempts,
-    )
+    async def run() -> FetchedPage:
+        fetcher = Fetcher(settings)
+        try:
+            return await fetcher.fetch(url)
+        finally:
+            await fetcher.aclose()
 
-
-
+    return asyncio.run(run())

@@ -28,6 +28,7 @@ class FetchedPage(BaseModel):
     content_sha256: str
     fetched_at: datetime
     attempts: int = 1
+    seconds: float = 0.0
 
 
 class IngredientGroup(BaseModel):

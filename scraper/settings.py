@@ -33,6 +33,14 @@ class FetchSettings(BaseModel):
     # An explicit forward proxy for every request ("http://127.0.0.1:8080"). Unset, the usual
     # HTTP_PROXY / HTTPS_PROXY / NO_PROXY variables apply.
     proxy: str | None = None
+    # Politeness, per host and cluster-wide: requests in flight at once, and the least time
+    # between two request starts. A host's Retry-After holds all its requests.
+    per_host_concurrency: int = Field(2, ge=1)
+    per_host_interval_s: float = Field(0.5, ge=0)
+    # Requests in flight at once per fetch gateway, all hosts together.
+    max_connections: int = Field(128, ge=1)
+    # Fetch gateway actors; hosts are sharded over them by a stable hash.
+    gateways: int = Field(1, ge=1)
 
 
 class EnrichSettings(BaseModel):

@@ -102,7 +102,8 @@ def make_config(tmp_path: Path):
 
     def make(**overrides):
         fetch = {"connect_timeout_s": 2, "read_timeout_s": 5, "total_timeout_s": 10,
-                 "backoff_base_s": 0.05, "backoff_max_s": 0.2, **overrides.pop("fetch", {})}
+                 "backoff_base_s": 0.05, "backoff_max_s": 0.2, "per_host_interval_s": 0,
+                 "per_host_concurrency": 8, **overrides.pop("fetch", {})}
         task = overrides.pop("task", {})
         return ImportConfig(out=overrides.pop("out", tmp_path / "out"), fetch=fetch, task=task, **overrides)
 

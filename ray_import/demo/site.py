@@ -29,6 +29,7 @@ Routes (GET; HEAD answers the same headers without a body):
     /charset/latin1            a recipe page in ISO-8859-1, charset only in the header
     /charset/meta              a recipe page in windows-1252, charset only in <meta>
     /empty                     200 with an empty text/html body
+    /heavy?n=<count>           a page of n small elements (≤ 260 000): seconds of parsing
 
 Anything else is a 404. Run `python -m ray_import.demo.site --port 8000` to browse it.
 """
@@ -370,6 +371,13 @@ class _Handler(BaseHTTPRequestHandler):
             return self._not_found()
         self._send(200, b"")
 
+    def _route_heavy(self, rest: list[str], query: dict) -> None:
+        # Many small elements: cheap to serve, seconds of CPU to parse (for task timeout tests).
+        n = min(int(query.get("n", ["100000"])[0]), 260_000)
+        body = b"<html><head><title>heavy</title></head><body>" + (
+            b'<div><p class="a">word word</p></div>' * n) + b"</body></html>"
+        self._send(200, body)
+
     # First path segment -> route; the index ("/") is handled in _dispatch.
     _ROUTES = {
         "recipes": _route_recipes,
@@ -384,6 +392,7 @@ class _Handler(BaseHTTPRequestHandler):
         "type": _route_type,
         "charset": _route_charset,
         "empty": _route_empty,
+        "heavy": _route_heavy,
     }
 
 

@@ -1,0 +1,67 @@
+"""The fetch gateway: async Ray actors that do all the waiting on sites.
+
+Why not fetch inside the per-recipe task: a task holds a CPU slot and a ~200 MB worker for as
+long as it runs, so a site answering in 300 ms (or stalling for 20 s) would keep a core idle.
+An async actor waits on thousands of sockets in one process; the CPU-bound task that parses the
+page is submitted with the fetch's ObjectRef as its argument, and Ray schedules it only once the
+page has arrived. Hosts are sharded over the gateways by a stable hash, so each host's politeness
+limits (in flight, interval, Retry-After) hold across the whole cluster.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+import ray
+
+from scraper.errors import PageError
+from scraper.fetch import Fetcher
+from scraper.models import FetchedPage
+from scraper.politeness import host_key
+from scraper.settings import FetchSettings
+
+from .results import StepFailure
+
+
+class _FetchGateway:
+    def __init__(self, settings: FetchSettings) -> None:
+        self._fetcher = Fetcher(settings)
+
+    async def fetch(self, url: str) -> FetchedPage | StepFailure:
+        """Never raises for a bad page: the failure travels as a value to the parse task."""
+        try:
+            return await self._fetcher.fetch(url)
+        except PageError as exc:
+            return StepFailure(
+                kind=exc.kind, stage=exc.stage or "fetch", message=exc.message,
+                attempts=getattr(exc, "attempts", 1),
+            )
+
+    async def stats(self) -> dict[str, dict[str, int]]:
+        return self._fetcher.stats()
+
+
+class Gateways:
+    """The run's fetch gateways; `for_url` picks the one that owns the URL's host."""
+
+    def __init__(self, settings: FetchSettings, count: int | None = None) -> None:
+        actor = ray.remote(num_cpus=0, max_concurrency=max(1000, settings.max_connections * 4),
+                           max_restarts=3, max_task_retries=1)(_FetchGateway)
+        self._actors = [actor.remote(settings) for _ in range(count or settings.gateways)]
+
+    def for_url(self, url: str) -> Any:
+        from urllib.parse import urlsplit
+
+        host = host_key(urlsplit(url).hostname)
+        return self._actors[zlib.crc32(host.encode()) % len(self._actors)]
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        merged: dict[str, dict[str, int]] = {}
+        for stats in ray.get([a.stats.remote() for a in self._actors]):
+            merged.update(stats)
+        return merged
+
+    def close(self) -> None:
+        for actor in self._actors:
+            ray.kill(actor)

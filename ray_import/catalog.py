@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import ray
+from ray.exceptions import RayActorError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from scraper.errors import InvalidURL, SaveFailed
+from scraper.errors import CatalogError, InvalidURL, SaveFailed
 
 from .slugs import unique_slug
-from .store import RecipeStore, recipe_keys
+from .store import RecipeStore, prepare_folder, recipe_keys
 from .urls import normalize_url
 
 NAMESPACE = "ray-import"
@@ -164,7 +165,8 @@ class Catalog:
 
     def __init__(self, folder: Path | str) -> None:
         self._session = ray.get_runtime_context().get_job_id()
-        self.folder = Path(folder).resolve()
+        # Checked here first so a bad folder is a one-line CatalogError, not a dead actor.
+        self.folder = prepare_folder(folder).resolve()
         actor_cls = ray.remote(num_cpus=0, max_restarts=0)(_CatalogActor)
         self._actor = actor_cls.options(
             name=actor_name(self.folder),
@@ -174,7 +176,12 @@ class Catalog:
                 node_id=ray.get_runtime_context().get_node_id(), soft=False
             ),
         ).remote(str(self.folder))
-        self.info: dict[str, Any] = ray.get(self._actor.ready.remote())
+        try:
+            self.info: dict[str, Any] = ray.get(self._actor.ready.remote())
+        except RayActorError as exc:
+            lines = [line for line in str(exc).splitlines() if "Error" in line]
+            cause = lines[-1].strip() if lines else type(exc).__name__
+            raise CatalogError(f"the catalog of {self.folder} could not start: {cause}") from exc
 
     @property
     def handle(self) -> Any:

@@ -177,6 +177,38 @@ def list_(out: Path, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("recipes"),
+              show_default=True, help="Output folder.")
+@click.option("--repair", is_flag=True, help="Rebuild the index from the files and set corrupt files aside.")
+def check(out: Path, repair: bool) -> None:
+    """Verify that the catalog index matches the recipe files (exit 1 if not, unless repaired)."""
+    from .store import RecipeStore
+
+    if not out.is_dir():
+        raise click.UsageError(f"no output folder {out}")
+    try:
+        store = RecipeStore(out)
+    except CatalogError as exc:
+        _fail(exc, False)
+        return
+    opened = store.last_sync
+    for name in opened.corrupt:
+        click.echo(f"set aside: {name} (not a valid recipe file) → {out}/.ray-import/corrupt/")
+    if opened.parsed or opened.removed or opened.rebuilt:
+        click.echo(f"index caught up on open: {opened.parsed} file(s) indexed, {opened.removed} removed"
+                   + (", database rebuilt" if opened.rebuilt else ""))
+    problems = store.check(repair=repair)
+    for line in problems:
+        click.echo(f"problem: {line}")
+    count = store.count()
+    store.close()
+    if problems and not repair:
+        click.echo(f"{len(problems)} problem(s) in {out}; run with --repair to rebuild the index")
+        sys.exit(1)
+    click.echo(f"ok: {count} recipes, index consistent with the files" + (" (repaired)" if problems else ""))
+
+
+@cli.command()
 @click.argument("slug")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("recipes"),
               show_default=True, help="Output folder.")

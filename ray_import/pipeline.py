@@ -1,8 +1,10 @@
 """run_import: stream URLs through the catalog and the tasks, results in completion order.
 
-The driver holds at most `max_in_flight` task refs plus one claim batch, reads the URL source
-lazily, and writes each result to the report as it arrives, so its memory does not grow with the
-batch. Load on sites is limited by task resources (and later per-host caps), not by this loop.
+The driver holds at most `max_in_flight` task refs plus a bounded look-ahead of claimed URLs,
+reads the URL source lazily, and writes each result to the report as it arrives, so its memory
+does not grow with the batch. URLs are submitted round-robin over hosts, each host at most a
+few ahead of what its politeness limit lets through, so a list that starts with 10 000 URLs of
+one site does not starve every other site.
 """
 
 from __future__ import annotations
@@ -10,23 +12,28 @@ from __future__ import annotations
 import itertools
 import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import ray
 from ray.exceptions import RayError, TaskCancelledError
 
+from scraper.politeness import host_key
+
 from .catalog import Catalog
-from .gateway import Gateways
 from .config import ImportConfig
+from .gateway import Gateways
 from .progress import NullProgress
 from .report import ReportWriter, default_report_path
 from .results import ImportResult
 from .runtime import ensure_ray
 from .tasks import Started, submit
+
+_DECISION_FIELDS = {"status", "slug", "error_kind", "error", "duplicate_of"}
 
 
 @dataclass
@@ -35,6 +42,7 @@ class _Pending:
     line: int | None
     key: str
     token: str
+    host: str
     started_at: float | None = None
 
 
@@ -63,9 +71,176 @@ class RunSummary:
         return 1 if self.failed else 0
 
 
+class _HostQueue:
+    """Claimed URLs waiting for submission, handed out round-robin over hosts that have room."""
+
+    def __init__(self, per_host: int) -> None:
+        self.per_host = per_host
+        self.size = 0
+        self._waiting: dict[str, deque[_Pending]] = {}
+        self._ring: deque[str] = deque()
+        self._submitted: Counter[str] = Counter()
+
+    def add(self, pending: _Pending) -> None:
+        queue = self._waiting.get(pending.host)
+        if queue is None:
+            queue = self._waiting[pending.host] = deque()
+            self._ring.append(pending.host)
+        queue.append(pending)
+        self.size += 1
+
+    def pop(self) -> _Pending | None:
+        for _ in range(len(self._ring)):
+            host = self._ring[0]
+            self._ring.rotate(-1)
+            if self._submitted[host] < self.per_host:
+                pending = self._waiting[host].popleft()
+                if not self._waiting[host]:
+                    del self._waiting[host]
+                    self._ring.remove(host)
+                self._submitted[host] += 1
+                self.size -= 1
+                return pending
+        return None
+
+    def done(self, pending: _Pending) -> None:
+        self._submitted[pending.host] -= 1
+        if self._submitted[pending.host] <= 0:
+            del self._submitted[pending.host]
+
+    def drain(self) -> list[_Pending]:
+        items = [p for queue in self._waiting.values() for p in queue]
+        self._waiting.clear()
+        self._ring.clear()
+        self.size = 0
+        return items
+
+
 def _batches(items: Iterator[tuple[int | None, str]], size: int) -> Iterator[list[tuple[int | None, str]]]:
     while chunk := list(itertools.islice(items, size)):
         yield chunk
+
+
+class _Batch:
+    """One run's driver loop: claim, submit, take results, expire, cancel."""
+
+    def __init__(self, urls: Iterable[str | tuple[int | None, str]], cfg: ImportConfig,
+                 emit: Callable[[ImportResult], None]) -> None:
+        self.cfg = cfg
+        self.emit = emit
+        self.catalog = Catalog.open(cfg.out)
+        self.gateways = Gateways(cfg.fetch)
+        self.cfg_ref = ray.put(cfg)
+        self.batch_id = uuid.uuid4().hex
+        pairs = ((None, u) if isinstance(u, str) else u for u in urls)
+        self.chunks = _batches(iter(pairs), cfg.claim_batch_size)
+        self.exhausted = False
+        self.queue = _HostQueue(per_host=cfg.fetch.per_host_concurrency * 2)
+        self.lookahead = max(cfg.claim_batch_size, cfg.max_in_flight * 4)
+        self.in_flight: dict[Any, _Pending] = {}
+
+    def run(self) -> None:
+        while self._refill():
+            ready, _ = ray.wait(list(self.in_flight), num_returns=1, timeout=1.0)
+            for ref in ready:
+                self._take(ref)
+            self._expire()
+
+    def _claim_more(self) -> None:
+        chunk = next(self.chunks, None)
+        if chunk is None:
+            self.exhausted = True
+            return
+        decisions = ray.get(self.catalog.handle.claim_batch.remote(
+            [url for _, url in chunk], self.cfg.refresh, self.batch_id))
+        for (line, url), d in zip(chunk, decisions, strict=True):
+            if d["status"] == "claimed":
+                host = host_key(urlsplit(url).hostname)
+                self.queue.add(_Pending(url, line, d["key"], d["token"], host))
+            else:
+                self.emit(ImportResult(url=url, line=line, **{k: v for k, v in d.items() if k in _DECISION_FIELDS}))
+
+    def _refill(self) -> bool:
+        """Top up in-flight tasks; False once everything is done."""
+        while len(self.in_flight) < self.cfg.max_in_flight:
+            if self.queue.size < self.lookahead and not self.exhausted:
+                self._claim_more()
+                continue
+            pending = self.queue.pop()
+            if pending is None:
+                if self.exhausted or self.queue.size >= self.lookahead:
+                    break
+                continue
+            page_ref = self.gateways.for_url(pending.url).fetch.remote(pending.url)
+            ref = submit(pending.url, pending.key, pending.token, page_ref, self.cfg_ref, self.cfg,
+                         self.catalog.handle)
+            self.in_flight[ref] = pending
+        return bool(self.in_flight) or self.queue.size > 0 or not self.exhausted
+
+    def _finish(self, ref: Any, result: ImportResult, release: bool) -> None:
+        pending = self.in_flight.pop(ref)
+        self.queue.done(pending)
+        if release:
+            self.catalog.release([(pending.key, pending.token)])
+        self.emit(result.model_copy(update={"line": pending.line}))
+
+    def _take(self, ref: Any) -> None:
+        pending = self.in_flight[ref]
+        try:
+            item = ray.get(next(ref))
+        except StopIteration:
+            # The generator ended without a result (it should not): account for the URL anyway.
+            self._finish(ref, ImportResult(url=pending.url, status="crashed", error_kind="crashed",
+                                           error="task ended without a result"), release=True)
+            return
+        except RayError as exc:
+            kind = "cancelled" if isinstance(exc, TaskCancelledError) else "crashed"
+            self._finish(ref, ImportResult(url=pending.url, status=kind, error_kind=kind,
+                                           error=_first_line(exc)), release=True)
+            return
+        if isinstance(item, Started):
+            pending.started_at = time.monotonic()
+            return
+        self._finish(ref, item, release=False)
+
+    def _expire(self) -> None:
+        """Cancel tasks that have been running (not queued) for longer than task.timeout_s."""
+        limit = self.cfg.task.timeout_s
+        now = time.monotonic()
+        for ref, pending in list(self.in_flight.items()):
+            if pending.started_at is not None and now - pending.started_at > limit:
+                ray.cancel(ref, force=True)
+                self._finish(ref, ImportResult(
+                    url=pending.url, status="timeout", error_kind="timeout", error_stage="task",
+                    error=f"task ran longer than task.timeout_s={limit:g}s; cancelled"), release=True)
+
+    def cancel(self) -> None:
+        """Ctrl-C: cancel what runs, account for every URL not yet done, free the claims."""
+        for ref in self.in_flight:
+            ray.cancel(ref, force=True)
+        unfinished = [*self.in_flight.values(), *self.queue.drain()]
+        self.in_flight.clear()
+        for pending in unfinished:
+            self.emit(ImportResult(url=pending.url, line=pending.line, status="cancelled",
+                                   error_kind="cancelled", error="run interrupted"))
+        try:
+            self.catalog.release([(p.key, p.token) for p in unfinished])
+        except Exception:  # noqa: BLE001 - the actor may be gone already
+            pass
+        for chunk in self.chunks:
+            for line, url in chunk:
+                self.emit(ImportResult(url=url, line=line, status="cancelled", error_kind="cancelled",
+                                       error="run interrupted before this URL was started"))
+
+    def close(self) -> dict[str, dict[str, int]]:
+        """Stop the gateways and forget the batch; returns the per-host fetch statistics."""
+        try:
+            stats = self.gateways.stats()
+            self.gateways.close()
+            self.catalog.handle.end_batch.remote(self.batch_id)
+        except Exception:  # noqa: BLE001 - Ray may already be shutting down on Ctrl-C
+            stats = {}
+        return stats
 
 
 def run_import(
@@ -95,17 +270,9 @@ def run_import(
     """
     started = time.monotonic()
     ensure_ray(cfg)
-    catalog = Catalog.open(cfg.out)
-    gateways = Gateways(cfg.fetch)
     progress = progress or NullProgress()
-    report = ReportWriter(report_path or default_report_path(Path(cfg.out)), _public_config(cfg))
-    cfg_ref = ray.put(cfg)
-    batch_id = uuid.uuid4().hex
-    pairs = ((None, u) if isinstance(u, str) else u for u in urls)
-    batches = _batches(iter(pairs), cfg.claim_batch_size)
-    ready_to_submit: deque[_Pending] = deque()
-    in_flight: dict[Any, _Pending] = {}
-    interrupted = False
+    batch = None
+    report = None
 
     def emit(result: ImportResult) -> None:
         report.add(result)
@@ -113,55 +280,22 @@ def run_import(
         if on_result:
             on_result(result)
 
-    def refill() -> bool:
-        """Top up in-flight tasks; False once the input is exhausted and nothing is queued."""
-        while len(in_flight) < cfg.max_in_flight:
-            if not ready_to_submit:
-                chunk = next(batches, None)
-                if chunk is None:
-                    return bool(in_flight)
-                decisions = ray.get(catalog.handle.claim_batch.remote(
-                    [url for _, url in chunk], cfg.refresh, batch_id))
-                for (line, url), d in zip(chunk, decisions, strict=True):
-                    if d["status"] == "claimed":
-                        ready_to_submit.append(_Pending(url, line, d["key"], d["token"]))
-                    else:
-                        emit(ImportResult(url=url, line=line, **{k: v for k, v in d.items() if k in _DECISION_FIELDS}))
-                continue
-            pending = ready_to_submit.popleft()
-            page_ref = gateways.for_url(pending.url).fetch.remote(pending.url)
-            ref = submit(pending.url, pending.key, pending.token, page_ref, cfg_ref, cfg, catalog.handle)
-            in_flight[ref] = pending
-        return True
-
+    interrupted = False
     try:
-        while refill() or in_flight:
-            if not in_flight:
-                continue
-            ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=1.0)
-            for ref in ready:
-                _take(ref, in_flight, emit, catalog)
-            _expire(cfg, in_flight, emit, catalog)
+        batch = _Batch(urls, cfg, emit)
+        report = ReportWriter(report_path or default_report_path(Path(cfg.out)), cfg.model_dump(mode="json"))
+        batch.run()
     except KeyboardInterrupt:
         interrupted = True
-        _cancel_all(in_flight, ready_to_submit, emit, catalog)
-        for chunk in batches:
-            for line, url in chunk:
-                emit(ImportResult(url=url, line=line, status="cancelled", error_kind="cancelled",
-                                  error="run interrupted before this URL was started"))
+        if batch is not None and report is not None:
+            batch.cancel()
     finally:
         progress.close()
-        try:
-            fetch_stats = gateways.stats()
-            gateways.close()
-        except Exception:  # noqa: BLE001 - Ray may already be shutting down on Ctrl-C
-            fetch_stats = {}
-        try:
-            catalog.handle.end_batch.remote(batch_id)
-        except Exception:  # noqa: BLE001 - Ray may already be shutting down on Ctrl-C
-            pass
+        hosts = batch.close() if batch is not None else {}
+    if report is None:  # interrupted before anything started
+        raise KeyboardInterrupt
     summary = report.finish(time.monotonic() - started, {
-        "catalog": catalog.info, "interrupted": interrupted, "hosts": fetch_stats,
+        "catalog": batch.catalog.info, "interrupted": interrupted, "hosts": hosts,
     })
     return RunSummary(
         counts=summary["counts"],
@@ -171,71 +305,11 @@ def run_import(
         wall_seconds=summary["wall_seconds"],
         steps=summary["steps"],
         interrupted=interrupted,
-        catalog=catalog.info,
-        hosts=fetch_stats,
+        catalog=batch.catalog.info,
+        hosts=hosts,
     )
-
-
-_DECISION_FIELDS = {"status", "slug", "error_kind", "error", "duplicate_of"}
-
-
-def _take(ref: Any, in_flight: dict[Any, _Pending], emit: Callable[[ImportResult], None], catalog: Catalog) -> None:
-    pending = in_flight[ref]
-    try:
-        item = ray.get(next(ref))
-    except StopIteration:
-        # The generator ended without a result (it should not): account for the URL anyway.
-        del in_flight[ref]
-        catalog.release([(pending.key, pending.token)])
-        emit(ImportResult(url=pending.url, line=pending.line, status="crashed",
-                          error_kind="crashed", error="task ended without a result"))
-        return
-    except RayError as exc:
-        del in_flight[ref]
-        catalog.release([(pending.key, pending.token)])
-        kind = "cancelled" if isinstance(exc, TaskCancelledError) else "crashed"
-        emit(ImportResult(url=pending.url, line=pending.line, status=kind, error_kind=kind,
-                          error=_first_line(exc)))
-        return
-    if isinstance(item, Started):
-        pending.started_at = time.monotonic()
-        return
-    del in_flight[ref]
-    emit(item.model_copy(update={"line": pending.line}))
-
-
-def _expire(cfg: ImportConfig, in_flight: dict[Any, _Pending], emit: Callable[[ImportResult], None], catalog: Catalog) -> None:
-    """Cancel tasks that have been running (not queued) for longer than task.timeout_s."""
-    now = time.monotonic()
-    for ref, pending in list(in_flight.items()):
-        if pending.started_at is not None and now - pending.started_at > cfg.task.timeout_s:
-            ray.cancel(ref, force=True)
-            del in_flight[ref]
-            catalog.release([(pending.key, pending.token)])
-            emit(ImportResult(url=pending.url, line=pending.line, status="timeout", error_kind="timeout",
-                              error_stage="task",
-                              error=f"task ran longer than task.timeout_s={cfg.task.timeout_s:g}s; cancelled"))
-
-
-def _cancel_all(in_flight: dict[Any, _Pending], queued: deque[_Pending],
-                emit: Callable[[ImportResult], None], catalog: Catalog) -> None:
-    for ref in in_flight:
-        ray.cancel(ref, force=True)
-    for pending in [*in_flight.values(), *queued]:
-        emit(ImportResult(url=pending.url, line=pending.line, status="cancelled", error_kind="cancelled",
-                          error="run interrupted"))
-    try:
-        catalog.release([(p.key, p.token) for p in [*in_flight.values(), *queued]])
-    except Exception:  # noqa: BLE001 - the actor may be gone already
-        pass
-    in_flight.clear()
-    queued.clear()
 
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[-1][:500] if text else type(exc).__name__
-
-
-def _public_config(cfg: ImportConfig) -> dict[str, Any]:
-    return cfg.model_dump(mode="json")

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .results import OK_STATUSES, ImportResult
+from .results import OK_STATUSES, ImportResult, printable
 
 RESERVOIR = 20_000
 
@@ -72,7 +72,7 @@ class ReportWriter:
             if self._failed is None:
                 self._failed = open(self._failed_path, "w", encoding="utf-8")  # noqa: SIM115
                 self._failed.write("# URLs that failed; fix or retry with: ray-import run THIS_FILE\n")
-            self._failed.write(f"# {result.one_line()}\n{result.url}\n")
+            self._failed.write(f"# {result.one_line()}\n{printable(result.url)}\n")
         for step, seconds in result.seconds.items():
             self.steps[step].add(seconds)
         self._lines.write(result.model_dump_json(exclude_defaults=True) + "\n")

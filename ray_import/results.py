@@ -39,6 +39,14 @@ class ImportResult(BaseModel):
         return self.status in OK_STATUSES
 
     def one_line(self) -> str:
-        """`<url>: <kind>: <message>` — the line a user sees for a failure."""
+        """`<url>: <kind>: <message>` — the line a user sees for a failure, always one line."""
         where = f" (line {self.line})" if self.line else ""
-        return f"{self.url}{where}: {self.error_kind or self.status}: {self.error or self.status}"
+        text = f"{printable(self.url)}{where}: {self.error_kind or self.status}: {self.error or self.status}"
+        return printable(text)
+
+
+def printable(text: str) -> str:
+    """Control characters escaped (`\\n`), so a hostile URL cannot break a line-based output."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)

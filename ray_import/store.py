@@ -69,18 +69,28 @@ def recipe_keys(document: dict[str, Any]) -> list[str]:
     return keys
 
 
+def prepare_folder(folder: Path | str) -> Path:
+    """Create the output folder if needed and check that it can be written.
+
+    Raises:
+        CatalogError: naming the folder, when it cannot be created or written.
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / STATE_DIR).mkdir(exist_ok=True)
+    except OSError as exc:
+        raise CatalogError(f"cannot create output folder {folder}: {exc.strerror or exc}") from exc
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise CatalogError(f"output folder {folder} is not writable")
+    return folder
+
+
 class RecipeStore:
     """One output folder. Not thread-safe: one owner (the catalog actor) at a time."""
 
     def __init__(self, folder: Path | str) -> None:
-        self.folder = Path(folder)
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            (self.folder / STATE_DIR).mkdir(exist_ok=True)
-        except OSError as exc:
-            raise CatalogError(f"cannot create output folder {self.folder}: {exc.strerror}") from exc
-        if not os.access(self.folder, os.W_OK | os.X_OK):
-            raise CatalogError(f"output folder {self.folder} is not writable")
+        self.folder = prepare_folder(folder)
         self.db_path = self.folder / STATE_DIR / DB_NAME
         self.last_sync = SyncReport()
         self._db = self._open_db()
@@ -159,11 +169,65 @@ class RecipeStore:
             db.execute("ROLLBACK")
             raise
         for name in report.corrupt:
-            log.warning("%s in %s is not a valid recipe file; left untouched and not indexed", name, self.folder)
+            aside = self._set_aside(name)
+            log.warning("%s in %s is not a valid recipe file; moved to %s", name, self.folder, aside)
         report.indexed = self.count()
         report.seconds = time.perf_counter() - started
         self.last_sync = report
         return report
+
+    def _set_aside(self, name: str) -> Path:
+        """Move a corrupt file out of the way (never delete or overwrite it)."""
+        folder = self.folder / STATE_DIR / "corrupt"
+        folder.mkdir(exist_ok=True)
+        target = folder / name
+        n = 1
+        while target.exists():
+            n += 1
+            target = folder / f"{name}.{n}"
+        (self.folder / name).replace(target)
+        return target
+
+    def check(self, repair: bool = False) -> list[str]:
+        """Verify every file against the index; with `repair`, rebuild the index from the files.
+
+        Returns one line per problem found (before any repair).
+        """
+        problems: list[str] = []
+        on_disk = self._scan()
+        rows = {slug: (url, (mtime, size)) for slug, url, mtime, size in
+                self._db.execute("SELECT slug, source_url, mtime_ns, size FROM recipes")}
+        keys_by_slug: dict[str, set[str]] = {}
+        for key, slug in self._db.execute("SELECT key, slug FROM urls"):
+            keys_by_slug.setdefault(slug, set()).add(key)
+        for slug in sorted(rows.keys() - on_disk.keys()):
+            problems.append(f"{slug}{SUFFIX}: in the index but not on disk")
+        owner: dict[str, str] = {}
+        for slug in sorted(on_disk):
+            name = f"{slug}{SUFFIX}"
+            document = self._read_document(slug)
+            if document is None:
+                problems.append(f"{name}: not a valid recipe file")
+                continue
+            if document.get("slug") != slug or not is_valid_slug(slug):
+                problems.append(f"{name}: its slug field is {document.get('slug')!r}")
+            if slug not in rows:
+                problems.append(f"{name}: on disk but not in the index")
+            elif rows[slug][1] != on_disk[slug]:
+                problems.append(f"{name}: changed since it was indexed")
+            for key in recipe_keys(document):
+                if key in owner and owner[key] != slug:
+                    problems.append(f"{name}: same URL as {owner[key]}{SUFFIX} ({key})")
+                owner.setdefault(key, slug)
+                if slug in rows and key not in keys_by_slug.get(slug, set()) and self.lookup(key) is None:
+                    problems.append(f"{name}: URL key {key} missing from the index")
+        if repair:
+            self._db.execute("BEGIN")
+            self._db.execute("DELETE FROM recipes")
+            self._db.execute("DELETE FROM urls")
+            self._db.execute("COMMIT")
+            self.sync()
+        return problems
 
     def _read_document(self, slug: str) -> dict[str, Any] | None:
         try:

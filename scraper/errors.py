@@ -13,6 +13,7 @@ Ray; `ray_import.errors` re-exports it.
         │   └── ServerBusy(status=) HTTP 408, 425, 429, 5xx; honours Retry-After
         └── PermanentError          never retried
             ├── InvalidURL          not an absolute http(s) URL
+            ├── BlockedAddress      a private/loopback/metadata address (block_private_networks)
             ├── HTTPRejected(status=)   any other 4xx, too many redirects
             ├── NotHTML(content_type=)  PDF, image, JSON...
             ├── TooLarge(limit=)    body over the limit, counted after decompression
@@ -99,6 +100,10 @@ class PermanentError(PageError):
 
 class InvalidURL(PermanentError):
     kind = "invalid_url"
+
+
+class BlockedAddress(PermanentError):
+    kind = "blocked"
 
 
 class HTTPRejected(PermanentError):

@@ -8,7 +8,9 @@ missing one becomes None rather than failing the page. Pure: no network, no file
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -64,29 +66,91 @@ def _groups(value: Any) -> list[IngredientGroup]:
     return groups
 
 
+_JSONLD = re.compile(
+    r"<script[^>]*type\s*=\s*[\"']?application/ld\+json[\"']?[^>]*>(.*?)</script\s*>", re.I | re.S
+)
+
+
+def _without_broken_jsonld(html: str) -> str | None:
+    """The page without its unparseable JSON-LD blocks, or None if none is broken.
+
+    extruct (under recipe-scrapers) drops *every* JSON-LD block of a page when one of them does
+    not parse, so a site's broken analytics snippet would hide its valid Recipe.
+    """
+    broken = []
+    for match in _JSONLD.finditer(html):
+        try:
+            json.loads(match.group(1))
+        except (ValueError, RecursionError):
+            broken.append(match.span())
+    if not broken:
+        return None
+    parts, last = [], 0
+    for start, end in broken:
+        parts.append(html[last:start])
+        last = end
+    parts.append(html[last:])
+    return "".join(parts)
+
+
+def _scrape(html: str, url: str) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return scrape_html(html, org_url=url, supported_only=False)
+
+
+def _core(scraper: Any) -> tuple[str | None, list[str], list[str]]:
+    title = clean_text(_field(scraper, "title"))
+    ingredients = clean_list(_field(scraper, "ingredients"))
+    # A lone HowToStep object (not in a list) comes back from recipe-scrapers as the text "None".
+    instructions = [step for step in clean_list(_field(scraper, "instructions_list")) if step != "None"]
+    if not instructions:
+        raw = _schema_data(scraper).get("recipeInstructions")
+        if isinstance(raw, dict):
+            instructions = clean_list(raw.get("text") or raw.get("name"))
+    return title, ingredients, instructions
+
+
+def _schema_data(scraper: Any) -> dict[str, Any]:
+    data = getattr(getattr(scraper, "schema", None), "data", None)
+    return data if isinstance(data, dict) else {}
+
+
+def _minutes(scraper: Any, name: str, schema_key: str) -> int | None:
+    """A time in minutes; None when the page's ISO-8601 duration is negative ("PT-5M")."""
+    value = _schema_data(scraper).get(schema_key)
+    if isinstance(value, str) and "-" in value:
+        return None
+    return to_minutes(_field(scraper, name))
+
+
 def extract(page: FetchedPage) -> Recipe:
     """Read the recipe the page declares.
 
     Raises:
         NotARecipe: no site scraper or schema.org Recipe finds a title and ingredients or steps.
     """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            scraper = scrape_html(page.html, org_url=page.final_url, supported_only=False)
-    except (NoSchemaFoundInWildMode, WebsiteNotImplementedError) as exc:
-        raise NotARecipe(NO_RECIPE_MESSAGE, url=page.url, stage="extract") from exc
-    except Exception as exc:  # malformed markup that the parser chokes on is still "no recipe"
-        raise NotARecipe(
-            f"{NO_RECIPE_MESSAGE} ({type(exc).__name__})", url=page.url, stage="extract"
-        ) from exc
+    scraper, title, ingredients, instructions, error = None, None, [], [], None
+    for html in (page.html, None):
+        if html is None:
+            html = _without_broken_jsonld(page.html)
+            if html is None:
+                break
+        try:
+            scraper = _scrape(html, page.final_url)
+        except (NoSchemaFoundInWildMode, WebsiteNotImplementedError) as exc:
+            error = exc
+            continue
+        except Exception as exc:  # malformed markup that the parser chokes on is still "no recipe"
+            error = exc
+            continue
+        title, ingredients, instructions = _core(scraper)
+        if title and (ingredients or instructions):
+            break
+    if scraper is None or not title or not (ingredients or instructions):
+        raise NotARecipe(NO_RECIPE_MESSAGE, url=page.url, stage="extract") from error
 
     site_scraper = type(scraper).__name__ != "SchemaScraper"
-    title = clean_text(_field(scraper, "title"))
-    ingredients = clean_list(_field(scraper, "ingredients"))
-    instructions = clean_list(_field(scraper, "instructions_list"))
-    if not title or not (ingredients or instructions):
-        raise NotARecipe(NO_RECIPE_MESSAGE, url=page.url, stage="extract")
 
     nutrients = _field(scraper, "nutrients") or {}
     ratings_count = _number(_field(scraper, "ratings_count"))
@@ -96,9 +160,9 @@ def extract(page: FetchedPage) -> Recipe:
         ingredient_groups=_groups(_field(scraper, "ingredient_groups")),
         instructions=instructions,
         yields=clean_text(_field(scraper, "yields")),
-        total_time=to_minutes(_field(scraper, "total_time")),
-        prep_time=to_minutes(_field(scraper, "prep_time")),
-        cook_time=to_minutes(_field(scraper, "cook_time")),
+        total_time=_minutes(scraper, "total_time", "totalTime"),
+        prep_time=_minutes(scraper, "prep_time", "prepTime"),
+        cook_time=_minutes(scraper, "cook_time", "cookTime"),
         author=clean_text(_field(scraper, "author")),
         description=clean_text(_field(scraper, "description")),
         image=clean_text(_field(scraper, "image")),

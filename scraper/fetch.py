@@ -12,7 +12,9 @@ import asyncio
 import codecs
 import email.utils
 import hashlib
+import ipaddress
 import re
+import socket
 import time
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
@@ -20,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from .errors import (
+    BlockedAddress,
     ConnectFailed,
     FetchTimeout,
     HTTPRejected,
@@ -37,6 +40,15 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 BUSY_STATUSES = {408, 425, 429}
 MAX_URL_LENGTH = 8192
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+
+
+METADATA_ADDRESSES = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+
+
+def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast and address not in METADATA_ADDRESSES
 
 
 def validate_url(url: str) -> str:
@@ -109,8 +121,22 @@ def decode_html(body: bytes, header_charset: str | None) -> tuple[str, str]:
         try:
             return body.decode(codec), codec
         except UnicodeDecodeError:
+            if codec in ("utf-8", "utf-8-sig") and (text := _mostly_utf8(body)) is not None:
+                return text, codec
             continue
     return body.decode(candidates[0], errors="replace"), candidates[0]
+
+
+def _mostly_utf8(body: bytes) -> str | None:
+    """UTF-8 with a few stray bytes is still UTF-8: decode it with replacement characters.
+
+    Text in a legacy 8-bit charset has (almost) no valid multi-byte sequences, so it fails this
+    test and goes on to the next candidate (cp1252).
+    """
+    text = body.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd")
+    multibyte = sum(1 for ch in text if ord(ch) > 127) - invalid
+    return text if multibyte > invalid else None
 
 
 class Fetcher:
@@ -196,6 +222,8 @@ class Fetcher:
                 current = url
                 for hop in range(self.settings.max_redirects + 1):
                     host = urlsplit(current).hostname or ""
+                    if self.settings.block_private_networks:
+                        await self._refuse_private(url, current)
                     async with self.limiter.slot(host):
                         response = await client.send(client.build_request("GET", current), stream=True)
                         try:
@@ -233,6 +261,31 @@ class Fetcher:
             raise ConnectFailed(
                 f"{type(exc).__name__}: {exc or 'connection failed'}", url=url, stage="fetch"
             ) from exc
+
+    async def _refuse_private(self, url: str, current: str) -> None:
+        """Refuse a hop whose host is, or resolves to, an address a service must not reach."""
+        parts = urlsplit(current)
+        host = (parts.hostname or "").lower().rstrip(".")
+        if host in self.settings.allow_private_hosts:
+            return
+        try:
+            addresses = [ipaddress.ip_address(host)]
+        except ValueError:
+            try:
+                infos = await asyncio.get_running_loop().getaddrinfo(
+                    host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
+                )
+            except (socket.gaierror, UnicodeError) as exc:
+                raise ConnectFailed(f"host {host} does not resolve: {exc}", url=url, stage="fetch") from exc
+            addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+        for address in addresses:
+            if not _is_public(address):
+                raise BlockedAddress(
+                    f"refused: {host} is a private or local address ({address}); "
+                    "fetch.block_private_networks is on",
+                    url=url,
+                    stage="fetch",
+                )
 
     async def _read(self, url: str, final_url: str, response: httpx.Response) -> FetchedPageParts:
         status = response.status_code

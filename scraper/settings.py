@@ -41,6 +41,12 @@ class FetchSettings(BaseModel):
     max_connections: int = Field(128, ge=1)
     # Fetch gateway actors; hosts are sharded over them by a stable hash.
     gateways: int = Field(1, ge=1)
+    # Refuse hosts that are or resolve to loopback, private, link-local, multicast, reserved or
+    # cloud-metadata addresses, at every redirect hop. Off for the CLI; turn it on wherever the
+    # URLs come from other people (a service).
+    block_private_networks: bool = False
+    # Host names exempt from that rule (an intranet recipe site, a test server).
+    allow_private_hosts: tuple[str, ...] = ()
 
 
 class EnrichSettings(BaseModel):

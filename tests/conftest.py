@@ -6,6 +6,7 @@ reason when it is absent, as it is on a user's fresh clone.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -77,22 +78,37 @@ def sample_site():
         yield site
 
 
-@pytest.fixture(scope="session")
-def replay_proxy():
-    """The corpus replay proxy on 127.0.0.1; yields its base URL."""
+@contextlib.contextmanager
+def replay_proxy_running(*options: str, manifests: list[Path] | None = None):
+    """Start ../shared/tools/replay_proxy.py with `options`; yields its base URL."""
     if not (TOOLS / "replay_proxy.py").is_file() or not (CORPUS / "manifest.jsonl").is_file():
         pytest.skip("../shared/tools/replay_proxy.py or the corpus is absent")
-    proc = subprocess.Popen(
-        [sys.executable, str(TOOLS / "replay_proxy.py"), "--manifest", str(CORPUS / "manifest.jsonl"), "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+    args = [sys.executable, str(TOOLS / "replay_proxy.py"), "--port", "0", *options]
+    for manifest in manifests or [CORPUS / "manifest.jsonl"]:
+        args += ["--manifest", str(manifest)]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     line = proc.stdout.readline().strip()
     if not line.startswith("listening on "):
         proc.kill()
         pytest.fail(f"replay proxy did not start: {line!r}")
-    yield line.removeprefix("listening on ")
-    proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        yield line.removeprefix("listening on ")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def proxy_stats(proxy: str) -> dict:
+    import httpx
+
+    return httpx.get(f"{proxy}/__stats", trust_env=False, timeout=10).json()
+
+
+@pytest.fixture(scope="session")
+def replay_proxy():
+    """The corpus replay proxy on 127.0.0.1, without faults; yields its base URL."""
+    with replay_proxy_running() as url:
+        yield url
 
 
 @pytest.fixture

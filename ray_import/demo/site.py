@@ -29,7 +29,9 @@ Routes (GET; HEAD answers the same headers without a body):
     /charset/latin1            a recipe page in ISO-8859-1, charset only in the header
     /charset/meta              a recipe page in windows-1252, charset only in <meta>
     /empty                     200 with an empty text/html body
-    /heavy?n=<count>           a page of n small elements (≤ 260 000): seconds of parsing
+    /heavy?n=<count>           a page of n small elements (≤ 260 000): seconds of parsing;
+                               with &recipe=1 it also carries the first page's JSON-LD recipe
+    /recipes/<name>.html?delay=<s>   the page after s seconds (≤ 30)
 
 Anything else is a 404. Run `python -m ray_import.demo.site --port 8000` to browse it.
 """
@@ -268,6 +270,8 @@ class _Handler(BaseHTTPRequestHandler):
         data = self.server.site.page_bytes(name)
         if data is None:
             return self._not_found()
+        if "delay" in query:  # ?delay=<s>: a slow site, for tests that need a batch to take time
+            time.sleep(min(float(query["delay"][0]), 30.0))
         self._send(200, data)
 
     def _route_images(self, rest: list[str], query: dict) -> None:
@@ -374,7 +378,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _route_heavy(self, rest: list[str], query: dict) -> None:
         # Many small elements: cheap to serve, seconds of CPU to parse (for task timeout tests).
         n = min(int(query.get("n", ["100000"])[0]), 260_000)
-        body = b"<html><head><title>heavy</title></head><body>" + (
+        head = b"<title>heavy</title>"
+        if "recipe" in query:  # ?recipe=1: the same, with the first sample page's JSON-LD recipe
+            first = self._first_page()[1]
+            start = first.find(b'<script type="application/ld+json">')
+            head += first[start : first.find(b"</script>", start) + len(b"</script>")]
+        body = b"<html><head>" + head + b"</head><body>" + (
             b'<div><p class="a">word word</p></div>' * n) + b"</body></html>"
         self._send(200, body)
 

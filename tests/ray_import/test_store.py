@@ -51,12 +51,35 @@ def test_files_added_changed_or_removed_behind_its_back_are_caught_up(tmp_path: 
     assert again.lookup("example.com/c") == "c"
 
 
-def test_corrupt_recipe_file_is_reported_not_indexed_and_never_overwritten(tmp_path: Path):
+def test_corrupt_recipe_file_is_reported_and_set_aside_never_overwritten(tmp_path: Path):
     (tmp_path / "pie.recipe.json").write_text('{"truncated": ')
     store = RecipeStore(tmp_path)
     assert store.last_sync.corrupt == ["pie.recipe.json"]
-    assert store.slug_taken("pie")  # the slug stays reserved: nothing will overwrite that file
-    assert (tmp_path / "pie.recipe.json").read_text() == '{"truncated": '
+    aside = tmp_path / STATE_DIR / "corrupt" / "pie.recipe.json"
+    assert aside.read_text() == '{"truncated": '
+    assert not (tmp_path / "pie.recipe.json").exists()
+    # A second corrupt file of the same name does not overwrite the first one set aside.
+    (tmp_path / "pie.recipe.json").write_text("[]")
+    RecipeStore(tmp_path)
+    assert aside.read_text() == '{"truncated": '
+    assert (aside.parent / "pie.recipe.json.2").read_text() == "[]"
+
+
+def test_check_finds_what_does_not_match_and_repair_fixes_it(tmp_path: Path):
+    store = RecipeStore(tmp_path)
+    store.write("a", _doc("https://example.com/a") | {"slug": "a"})
+    store.write("b", _doc("https://example.com/b") | {"slug": "b"})
+    assert store.check() == []
+    # Edit a file behind the index's back while it is open, and drop an index row.
+    (tmp_path / "b.recipe.json").write_text(json.dumps(_doc("https://example.com/a") | {"slug": "b"}))
+    store._db.execute("DELETE FROM urls WHERE key='example.com/a'")
+    problems = store.check()
+    assert any("b.recipe.json: changed since it was indexed" in p for p in problems)
+    assert any("same URL as a.recipe.json" in p for p in problems)
+    assert any("URL key example.com/a missing" in p for p in problems)
+    store.check(repair=True)
+    assert store.lookup("example.com/a") in ("a", "b")
+    assert store.check() == ["b.recipe.json: same URL as a.recipe.json (example.com/a)"]
 
 
 @pytest.mark.parametrize("garbage", [b"not a database at all" * 100, b""])

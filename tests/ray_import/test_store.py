@@ -127,3 +127,42 @@ def test_index_is_a_real_sqlite_database(tmp_path: Path):
     RecipeStore(tmp_path).write("pie", _doc("https://example.com/pie"))
     with sqlite3.connect(tmp_path / STATE_DIR / DB_NAME) as db:
         assert db.execute("SELECT slug FROM urls WHERE key='example.com/pie'").fetchone() == ("pie",)
+
+
+FULL_DISK = r"""
+import json, resource, signal, sys
+from pathlib import Path
+from ray_import.store import RecipeStore
+from scraper.errors import SaveFailed
+
+folder = Path(sys.argv[1])
+store = RecipeStore(folder)
+doc = lambda url, extra="": {"format_version": 1, "slug": "", "source_url": url, "title": "Pie",
+                             "notes": extra, "provenance": {"final_url": url}}
+store.write("small", doc("https://example.com/small"))
+# Simulate a full disk: no file of this process may grow past 2 kB from now on.
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (2048, 2048))
+try:
+    store.write("big", doc("https://example.com/big", "x" * 10_000))
+except SaveFailed as exc:
+    print(json.dumps({"kind": exc.kind, "message": exc.message}))
+"""
+
+
+def test_a_full_disk_fails_the_save_cleanly_and_keeps_what_was_saved(tmp_path: Path):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", FULL_DISK, str(tmp_path)], capture_output=True,
+                          text=True, timeout=60, cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    failure = json.loads(done.stdout)
+    assert failure["kind"] == "save_failed"
+    assert "big.recipe.json" in failure["message"] and "\n" not in failure["message"]
+    assert not (tmp_path / "big.recipe.json").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
+    store = RecipeStore(tmp_path)
+    assert store.lookup("example.com/small") == "small"
+    assert store.lookup("example.com/big") is None
+    assert json.loads((tmp_path / "small.recipe.json").read_text())["source_url"] == "https://example.com/small"

@@ -71,6 +71,11 @@ def print_summary(summary: Any, failures: FailureLines | None = None, *, file: A
     if summary.steps:
         click.echo("step seconds (p50/p95): " + ", ".join(
             f"{step} {s['p50']:.3f}/{s['p95']:.3f}" for step, s in summary.steps.items()), file=out)
+    if summary.llm:
+        llm = summary.llm
+        click.echo(f"llm: {llm.get('recipes', 0)} recipes, {llm.get('calls', 0)} calls, "
+                   f"{llm.get('prompt_tokens', 0)} prompt + {llm.get('completion_tokens', 0)} completion tokens, "
+                   f"{llm.get('seconds_waiting', 0):.1f}s waiting, est. ${llm.get('cost_usd', 0):.4f}", file=out)
     click.echo(f"report: {summary.report}", file=out)
     if summary.failed_urls:
         click.echo(f"failed URLs (re-runnable): {summary.failed_urls}", file=out)
@@ -125,21 +130,35 @@ def run(urls_file: Path, config_file: Path | None, report: Path | None, quiet: b
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-recipes"),
               show_default=True, help="Output folder.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="TOML config file.")
+@click.option("--llm", "llm", type=click.Choice(["none", "fake"]), default="none", show_default=True,
+              help="fake: also start the bundled fake OpenAI-compatible endpoint on 127.0.0.1 and "
+                   "structure the pages without structured data with it.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
-def demo(out: Path, config_file: Path | None, quiet: bool) -> None:
+def demo(out: Path, config_file: Path | None, llm: str, quiet: bool) -> None:
     """Serve the bundled sample recipe site on 127.0.0.1 and import all of it."""
+    import contextlib
+
+    from .demo.fake_llm import FakeLLM, FakeLLMOptions
     from .demo.site import SampleSite
     from .pipeline import run_import
     from .progress import make_progress
 
+    stack = contextlib.ExitStack()
+    llm_flags: dict[str, Any] = {}
+    if llm == "fake":
+        fake = stack.enter_context(FakeLLM(FakeLLMOptions(latency_s=0.5)))
+        llm_flags = {"llm.base_url": fake.base_url, "llm.model": fake.options.model, "llm.mode": "fallback"}
     # The sample site is ours and on loopback: no politeness delay needed towards it.
-    cfg = _config(config_file, out=out, **{"fetch.per_host_interval_s": 0, "fetch.per_host_concurrency": 8})
+    cfg = _config(config_file, out=out, **{"fetch.per_host_interval_s": 0, "fetch.per_host_concurrency": 8},
+                  **llm_flags)
     # The sample site is on loopback: never send it through a proxy the user may have set.
     no_proxy = [h for h in os.environ.get("NO_PROXY", "").split(",") if h]
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = ",".join(no_proxy + ["127.0.0.1", "localhost"])
-    with SampleSite() as site:
+    with stack, SampleSite() as site:
         urls = site.urls()
         click.echo(f"sample site: {site.base_url} ({len(urls)} pages) → {cfg.out}/", err=True)
+        if llm == "fake":
+            click.echo(f"fake LLM endpoint: {cfg.llm.base_url} (model {cfg.llm.model})", err=True)
         failures = FailureLines()
         try:
             summary = run_import(urls, cfg, progress=make_progress(len(urls), quiet), on_result=failures)
@@ -149,7 +168,8 @@ def demo(out: Path, config_file: Path | None, quiet: bool) -> None:
     print_summary(summary, failures)
     unexpected = {k: n for k, n in summary.errors_by_kind.items() if k != "not_a_recipe"}
     if summary.errors_by_kind.get("not_a_recipe"):
-        click.echo("note: pages without structured data need an LLM (see docs); they are expected to fail here.")
+        click.echo("note: pages without structured data need an LLM; they are expected to fail here "
+                   "(try `ray-import demo --llm fake`).")
     sys.exit(130 if summary.interrupted else (1 if unexpected else 0))
 
 

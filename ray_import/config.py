@@ -21,7 +21,7 @@ from pydantic_settings import (
 )
 
 from scraper.errors import ConfigError
-from scraper.settings import EnrichSettings, FetchSettings
+from scraper.settings import EnrichSettings, FetchSettings, LLMSettings
 
 ENV_PREFIX = "RAY_IMPORT_"
 
@@ -64,6 +64,7 @@ class ImportConfig(BaseSettings):
     task: TaskSettings = TaskSettings()
     fetch: FetchSettings = FetchSettings()
     enrich: EnrichSettings = EnrichSettings()
+    llm: LLMSettings = LLMSettings()
 
     @classmethod
     def settings_customise_sources(

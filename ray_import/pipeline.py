@@ -31,7 +31,8 @@ from .progress import NullProgress
 from .report import ReportWriter, default_report_path
 from .results import ImportResult
 from .runtime import ensure_ray
-from .tasks import Started, submit
+from .llm_gateway import start_gateway
+from .tasks import NeedsLLM, Started, submit, submit_finish
 
 _DECISION_FIELDS = {"status", "slug", "error_kind", "error", "duplicate_of"}
 
@@ -44,6 +45,7 @@ class _Pending:
     token: str
     host: str
     started_at: float | None = None
+    page_ref: Any = None
 
 
 @dataclass
@@ -59,6 +61,7 @@ class RunSummary:
     interrupted: bool = False
     catalog: dict[str, Any] = field(default_factory=dict)
     hosts: dict[str, dict[str, int]] = field(default_factory=dict)
+    llm: dict[str, float] = field(default_factory=dict)
 
     @property
     def failed(self) -> int:
@@ -130,6 +133,7 @@ class _Batch:
         self.emit = emit
         self.catalog = Catalog.open(cfg.out)
         self.gateways = Gateways(cfg.fetch)
+        self.llm = start_gateway(cfg.llm) if cfg.llm.effective_mode != "off" else None
         self.cfg_ref = ray.put(cfg)
         self.batch_id = uuid.uuid4().hex
         pairs = ((None, u) if isinstance(u, str) else u for u in urls)
@@ -171,14 +175,15 @@ class _Batch:
                 if self.exhausted or self.queue.size >= self.lookahead:
                     break
                 continue
-            page_ref = self.gateways.for_url(pending.url).fetch.remote(pending.url)
-            ref = submit(pending.url, pending.key, pending.token, page_ref, self.cfg_ref, self.cfg,
+            pending.page_ref = self.gateways.for_url(pending.url).fetch.remote(pending.url)
+            ref = submit(pending.url, pending.key, pending.token, pending.page_ref, self.cfg_ref, self.cfg,
                          self.catalog.handle)
             self.in_flight[ref] = pending
         return bool(self.in_flight) or self.queue.size > 0 or not self.exhausted
 
     def _finish(self, ref: Any, result: ImportResult, release: bool) -> None:
         pending = self.in_flight.pop(ref)
+        pending.page_ref = None
         self.queue.done(pending)
         if release:
             self.catalog.release([(pending.key, pending.token)])
@@ -200,6 +205,15 @@ class _Batch:
             return
         if isinstance(item, Started):
             pending.started_at = time.monotonic()
+            return
+        if isinstance(item, NeedsLLM):
+            # The parse task is done; the LLM answers in the gateway, then a new task saves.
+            del self.in_flight[ref]
+            pending.started_at = None
+            outcome_ref = self.llm.structure.remote(item.text)
+            new = submit_finish(pending.url, pending.key, pending.token, outcome_ref, pending.page_ref,
+                                self.cfg_ref, self.cfg, self.catalog.handle, item.seconds)
+            self.in_flight[new] = pending
             return
         self._finish(ref, item, release=False)
 
@@ -237,6 +251,9 @@ class _Batch:
         try:
             stats = self.gateways.stats()
             self.gateways.close()
+            if self.llm is not None:
+                stats["llm"] = ray.get(self.llm.stats.remote())
+                ray.kill(self.llm)
             self.catalog.handle.end_batch.remote(self.batch_id)
         except Exception:  # noqa: BLE001 - Ray may already be shutting down on Ctrl-C
             stats = {}
@@ -307,6 +324,7 @@ def run_import(
         interrupted=interrupted,
         catalog=batch.catalog.info,
         hosts=hosts,
+        llm=summary["llm"],
     )
 
 

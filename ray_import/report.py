@@ -60,6 +60,7 @@ class ReportWriter:
         self.counts: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self.steps: dict[str, _Reservoir] = defaultdict(_Reservoir)
+        self.llm: Counter[str] = Counter()
         self._lines_path = self.path.with_suffix(".results.jsonl")
         self._lines = open(self._lines_path, "w", encoding="utf-8")  # noqa: SIM115
         self._failed_path = self.path.with_suffix(".failed.txt")
@@ -75,6 +76,13 @@ class ReportWriter:
             self._failed.write(f"# {result.one_line()}\n{printable(result.url)}\n")
         for step, seconds in result.seconds.items():
             self.steps[step].add(seconds)
+        if result.llm_calls:
+            self.llm["recipes"] += 1
+            self.llm["calls"] += result.llm_calls
+            self.llm["prompt_tokens"] += result.llm_prompt_tokens
+            self.llm["completion_tokens"] += result.llm_completion_tokens
+            self.llm["seconds_waiting"] += result.llm_seconds
+            self.llm["cost_usd"] += result.llm_cost_usd
         self._lines.write(result.model_dump_json(exclude_defaults=True) + "\n")
         self._lines.flush()
 
@@ -95,6 +103,7 @@ class ReportWriter:
             "counts": dict(sorted(self.counts.items())),
             "errors_by_kind": dict(self.errors.most_common()),
             "steps": {step: r.quantiles() for step, r in sorted(self.steps.items()) if r.values},
+            "llm": {k: round(v, 6) if isinstance(v, float) else v for k, v in self.llm.items()},
             **(extra or {}),
         }
 

@@ -33,6 +33,11 @@ class ImportResult(BaseModel):
     attempts: int = 0
     extractor: str | None = None
     seconds: dict[str, float] = Field(default_factory=dict)
+    llm_calls: int = 0
+    llm_prompt_tokens: int = 0
+    llm_completion_tokens: int = 0
+    llm_seconds: float = 0.0
+    llm_cost_usd: float = 0.0
 
     @property
     def ok(self) -> bool:

@@ -1,12 +1,17 @@
-"""The per-URL Ray task: thin glue that parses a fetched page and hands the recipe to the catalog.
+"""The per-URL Ray tasks: thin glue around the scraper steps; the catalog saves.
 
-The page arrives as the task's argument, the ObjectRef of a fetch-gateway call: Ray starts the
-task only when the page is there, so the task never waits on the network (see gateway.py).
+`import_page` gets the fetched page as its argument — the ObjectRef of a fetch-gateway call — so
+Ray starts it only once the page is there and it never waits on the network (gateway.py). When
+the page has no structured recipe and an LLM is configured, it hands compact page text back to
+the driver (`NeedsLLM`) and ends; the LLM gateway answers (llm_gateway.py), and `finish_llm`,
+submitted with that answer's ObjectRef as argument, enriches and saves. No task ever waits on
+the LLM either.
 
-It is a streaming generator task: it first yields a `Started` marker, then the `ImportResult`.
-The marker tells the driver when the task really began running (not when it was queued), so
-`task.timeout_s` measures running time only. Expected failures (`PageError`) become a failed
-result and the task returns normally; anything else is a bug and surfaces as a RayTaskError.
+Both are streaming generator tasks: they first yield a `Started` marker, then their outcome. The
+marker tells the driver when a task really began running (not when it was queued or waiting for
+its argument), so `task.timeout_s` measures running time only. Expected failures (`PageError`)
+become failed results and the task returns normally; anything else is a bug and surfaces as a
+RayTaskError.
 """
 
 from __future__ import annotations
@@ -14,17 +19,19 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import ray
 
 from scraper.enrich import enrich
-from scraper.errors import PageError
+from scraper.errors import NotARecipe, PageError
 from scraper.extract import extract
-from scraper.models import FetchedPage
+from scraper.models import FetchedPage, Recipe
+from scraper.readable import page_text
 
 from .config import ImportConfig
+from .llm_gateway import LLMOutcome
 from .results import ImportResult, StepFailure
 from .urls import task_label
 
@@ -40,6 +47,19 @@ class Started:
     node_id: str
 
 
+@dataclass(frozen=True)
+class NeedsLLM:
+    """A page the LLM must structure: its compact text, and the timings so far."""
+
+    text: str
+    seconds: dict[str, float] = field(default_factory=dict)
+    attempts: int = 1
+
+
+def _started() -> Started:
+    return Started(at=time.time(), pid=os.getpid(), node_id=ray.get_runtime_context().get_node_id())
+
+
 def _timed(timings: dict[str, float], step: str, fn: Callable[..., T], *args: Any) -> T:
     started = time.perf_counter()
     try:
@@ -48,48 +68,93 @@ def _timed(timings: dict[str, float], step: str, fn: Callable[..., T], *args: An
         timings[step] = round(time.perf_counter() - started, 4)
 
 
-def _import_page(
-    fetched: FetchedPage | StepFailure, url: str, key: str, token: str, cfg: ImportConfig, catalog: Any
-) -> Iterator[Started | ImportResult]:
-    yield Started(at=time.time(), pid=os.getpid(), node_id=ray.get_runtime_context().get_node_id())
-    if isinstance(fetched, StepFailure):
-        catalog.release.remote([(key, token)])
-        yield ImportResult(url=url, status="failed", error_kind=fetched.kind, error_stage=fetched.stage,
-                           error=fetched.message, attempts=fetched.attempts)
-        return
-    timings = {"fetch": fetched.seconds}
+def _failed(url: str, exc: PageError | StepFailure, attempts: int, timings: dict[str, float],
+            **extra: Any) -> ImportResult:
+    return ImportResult(url=url, status="failed", error_kind=exc.kind, error_stage=exc.stage,
+                        error=exc.message, attempts=attempts, seconds=timings, **extra)
+
+
+def _save(recipe: Recipe, page: FetchedPage, url: str, key: str, token: str, cfg: ImportConfig,
+          catalog: Any, timings: dict[str, float], **extra: Any) -> ImportResult:
     try:
-        recipe = _timed(timings, "extract", extract, fetched)
-        enriched = _timed(timings, "enrich", enrich, recipe, fetched, cfg.enrich)
-        document = enriched.to_document(slug="")
-        saved = _timed(timings, "save", ray.get, catalog.save.remote(key, token, document))
+        enriched = _timed(timings, "enrich", enrich, recipe, page, cfg.enrich)
     except PageError as exc:
         catalog.release.remote([(key, token)])
-        yield ImportResult(url=url, status="failed", error_kind=exc.kind, error_stage=exc.stage,
-                           error=exc.message, attempts=fetched.attempts, seconds=timings)
+        return _failed(url, exc, page.attempts, timings, **extra)
+    saved = _timed(timings, "save", ray.get, catalog.save.remote(key, token, enriched.to_document(slug="")))
+    return ImportResult(
+        url=url, status=saved["status"], slug=saved.get("slug"), error_kind=saved.get("error_kind"),
+        error=saved.get("error"), error_stage="save" if saved["status"] == "failed" else None,
+        attempts=page.attempts, extractor=recipe.extractor, seconds=timings, **extra)
+
+
+def _import_page(
+    fetched: FetchedPage | StepFailure, url: str, key: str, token: str, cfg: ImportConfig, catalog: Any
+) -> Iterator[Started | NeedsLLM | ImportResult]:
+    yield _started()
+    if isinstance(fetched, StepFailure):
+        catalog.release.remote([(key, token)])
+        yield _failed(url, fetched, fetched.attempts, {})
         return
-    yield ImportResult(
-        url=url,
-        status=saved["status"],
-        slug=saved.get("slug"),
-        error_kind=saved.get("error_kind"),
-        error=saved.get("error"),
-        error_stage="save" if saved["status"] == "failed" else None,
-        attempts=fetched.attempts,
-        extractor=recipe.extractor,
-        seconds=timings,
-    )
+    timings = {"fetch": fetched.seconds}
+    mode = cfg.llm.effective_mode
+    try:
+        if mode == "always":
+            raise NotARecipe("LLM mode is 'always'", url=url, stage="extract")
+        recipe = _timed(timings, "extract", extract, fetched)
+    except NotARecipe as exc:
+        if mode == "off":
+            catalog.release.remote([(key, token)])
+            yield _failed(url, exc, fetched.attempts, timings)
+            return
+        text = _timed(timings, "readable", page_text, fetched.html, cfg.llm.max_input_tokens * 4)
+        yield NeedsLLM(text=text, seconds=timings, attempts=fetched.attempts)
+        return
+    except PageError as exc:
+        catalog.release.remote([(key, token)])
+        yield _failed(url, exc, fetched.attempts, timings)
+        return
+    yield _save(recipe, fetched, url, key, token, cfg, catalog, timings)
+
+
+def _finish_llm(
+    outcome: LLMOutcome, page: FetchedPage, url: str, key: str, token: str, cfg: ImportConfig,
+    catalog: Any, timings: dict[str, float]
+) -> Iterator[Started | ImportResult]:
+    yield _started()
+    timings = {**timings, "structure": outcome.seconds}
+    usage = {"llm_calls": outcome.calls, "llm_prompt_tokens": outcome.prompt_tokens,
+             "llm_completion_tokens": outcome.completion_tokens, "llm_seconds": outcome.seconds,
+             "llm_cost_usd": round(outcome.cost_usd, 6)}
+    if outcome.failure is not None or outcome.recipe is None:
+        catalog.release.remote([(key, token)])
+        failure = outcome.failure or StepFailure(kind="llm_invalid", stage="structure", message="no recipe")
+        yield _failed(url, failure, page.attempts, timings, **usage)
+        return
+    yield _save(outcome.recipe, page, url, key, token, cfg, catalog, timings, **usage)
 
 
 import_page = ray.remote(num_returns="streaming")(_import_page)
+finish_llm = ray.remote(num_returns="streaming")(_finish_llm)
+
+
+def _options(url: str, cfg: ImportConfig) -> dict[str, Any]:
+    return {
+        "name": task_label(url),
+        "num_cpus": cfg.task.num_cpus,
+        "memory": cfg.task.memory_mb * 1024 * 1024 if cfg.task.memory_mb else None,
+        "max_retries": cfg.task.max_retries,
+        "retry_exceptions": False,
+    }
 
 
 def submit(url: str, key: str, token: str, page_ref: Any, cfg_ref: Any, cfg: ImportConfig, catalog: Any) -> Any:
     """Submit one URL's parse task with the config's resources; returns its ObjectRefGenerator."""
-    return import_page.options(
-        name=task_label(url),
-        num_cpus=cfg.task.num_cpus,
-        memory=cfg.task.memory_mb * 1024 * 1024 if cfg.task.memory_mb else None,
-        max_retries=cfg.task.max_retries,
-        retry_exceptions=False,
-    ).remote(page_ref, url, key, token, cfg_ref, catalog)
+    return import_page.options(**_options(url, cfg)).remote(page_ref, url, key, token, cfg_ref, catalog)
+
+
+def submit_finish(url: str, key: str, token: str, outcome_ref: Any, page_ref: Any, cfg_ref: Any,
+                  cfg: ImportConfig, catalog: Any, timings: dict[str, float]) -> Any:
+    """Submit the task that saves an LLM-structured recipe, once the LLM's answer exists."""
+    return finish_llm.options(**_options(url, cfg)).remote(
+        outcome_ref, page_ref, url, key, token, cfg_ref, catalog, timings)

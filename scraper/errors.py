@@ -10,7 +10,8 @@ Ray; `ray_import.errors` re-exports it.
         ├── TransientError          retried, with a cap and backoff
         │   ├── FetchTimeout        connect/read/total timeout
         │   ├── ConnectFailed       refused, reset, DNS failure
-        │   └── ServerBusy(status=) HTTP 408, 425, 429, 5xx; honours Retry-After
+        │   ├── ServerBusy(status=) HTTP 408, 425, 429, 5xx; honours Retry-After
+        │   └── LLMUnavailable      the LLM endpoint timed out, answered 429 or 5xx
         └── PermanentError          never retried
             ├── InvalidURL          not an absolute http(s) URL
             ├── BlockedAddress      a private/loopback/metadata address (block_private_networks)
@@ -18,6 +19,8 @@ Ray; `ray_import.errors` re-exports it.
             ├── NotHTML(content_type=)  PDF, image, JSON...
             ├── TooLarge(limit=)    body over the limit, counted after decompression
             ├── NotARecipe          no recipe data on the page
+            ├── LLMRejected         the LLM endpoint refused the request (auth, bad request)
+            ├── InvalidLLMOutput    the model's reply is not a valid recipe, even after a repair
             └── SaveFailed          the catalog could not write the file
 
 `kind` is the stable, machine-readable name of each error: it is what reports and exit summaries
@@ -92,6 +95,10 @@ class ServerBusy(TransientError):
         )
 
 
+class LLMUnavailable(TransientError):
+    kind = "llm_unavailable"
+
+
 class PermanentError(PageError):
     """Retrying cannot help: the page, not the moment, is the problem."""
 
@@ -138,6 +145,14 @@ class TooLarge(PermanentError):
 
 class NotARecipe(PermanentError):
     kind = "not_a_recipe"
+
+
+class LLMRejected(PermanentError):
+    kind = "llm_rejected"
+
+
+class InvalidLLMOutput(PermanentError):
+    kind = "llm_invalid"
 
 
 class SaveFailed(PermanentError):

@@ -29,10 +29,15 @@ class RetryPolicy:
 def backoff_delay(
     attempt: int, *, base_s: float, max_s: float, retry_after: float | None, max_retry_after_s: float
 ) -> float:
-    """Seconds to wait before attempt `attempt + 1` (attempt counts from 1)."""
+    """Seconds to wait before attempt `attempt + 1` (attempt counts from 1).
+
+    A Retry-After is waited out in full, plus the usual jitter: clients that were all told
+    "1 second" must not all come back in the same instant and collide again.
+    """
+    jitter = random.uniform(0, min(max_s, base_s * 2 ** (attempt - 1)))
     if retry_after is not None:
-        return min(max(retry_after, 0.0), max_retry_after_s)
-    return random.uniform(0, min(max_s, base_s * 2 ** (attempt - 1)))
+        return min(max(retry_after, 0.0), max_retry_after_s) + jitter
+    return jitter
 
 
 def retry_delay(exc: TransientError, attempt: int, policy: RetryPolicy) -> float | None:

@@ -54,3 +54,42 @@ class EnrichSettings(BaseModel):
 
     # auto: ingredient-parser-nlp for English when its NLTK data is present, rules otherwise.
     ingredient_parser: Literal["auto", "nlp", "rules", "off"] = "auto"
+
+
+class LLMSettings(BaseModel):
+    """The LLM structuring step: any OpenAI-compatible chat-completions endpoint.
+
+    The API key is never a setting: `api_key_env` names the environment variable that holds it.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: str | None = None
+    model: str = "gpt-4o-mini"
+    api_key_env: str = "OPENAI_API_KEY"
+    # off: never; fallback: only pages where extraction finds no recipe; always: every page.
+    # Unset: fallback when base_url is set, else off.
+    mode: Literal["off", "fallback", "always"] | None = None
+    # Requests in flight at once across the whole cluster (the endpoint's capacity).
+    max_concurrency: int = Field(8, ge=1)
+    timeout_s: float = Field(120.0, gt=0)
+    max_attempts: int = Field(4, ge=1)
+    backoff_base_s: float = Field(1.0, ge=0)
+    backoff_max_s: float = Field(30.0, ge=0)
+    max_retry_after_s: float = Field(120.0, ge=0)
+    # Page text sent to the model, in tokens (~4 characters each).
+    max_input_tokens: int = Field(6000, ge=200)
+    max_output_tokens: int = Field(2000, ge=100)
+    # auto: strict JSON Schema output, falling back to JSON mode + the schema in the prompt when
+    # the server refuses it; or force one of the two.
+    response_format: Literal["auto", "json_schema", "json_object"] = "auto"
+    temperature: float = Field(0.0, ge=0, le=2)
+    # For the cost estimate in the report (USD per million tokens).
+    price_per_million_input: float = Field(0.0, ge=0)
+    price_per_million_output: float = Field(0.0, ge=0)
+
+    @property
+    def effective_mode(self) -> str:
+        if self.mode is not None:
+            return self.mode
+        return "fallback" if self.base_url else "off"

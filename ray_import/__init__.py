@@ -7,6 +7,7 @@ Example:
     {'imported': 1}
 """
 
+from .api import ImportRun, import_urls
 from .catalog import Catalog
 from .config import ImportConfig, load_config
 from .errors import CatalogError, ConfigError, PageError, PermanentError, RayImportError, TransientError
@@ -21,11 +22,13 @@ __all__ = [
     "ConfigError",
     "ImportConfig",
     "ImportResult",
+    "ImportRun",
     "PageError",
     "PermanentError",
     "RayImportError",
     "RunSummary",
     "TransientError",
+    "import_urls",
     "load_config",
     "run_import",
 ]

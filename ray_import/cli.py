@@ -97,10 +97,11 @@ def cli() -> None:
 @click.option("--num-cpus", type=int, help="CPUs of the local Ray instance [all].")
 @click.option("--refresh", is_flag=True, default=None, help="Re-import URLs already in the catalog.")
 @click.option("--dashboard", is_flag=True, default=None, help="Start the Ray dashboard (local instance).")
+@click.option("--events", type=str, help="Write one JSON line per state change to PATH ('-': stdout).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 @click.option("--print-config", is_flag=True, help="Print the resolved config as JSON and exit.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-def run(urls_file: Path, config_file: Path | None, report: Path | None, quiet: bool,
+def run(urls_file: Path, config_file: Path | None, report: Path | None, events: str | None, quiet: bool,
         print_config: bool, debug: bool, **flags: Any) -> None:
     """Import every URL of URLS_FILE (one per line; blank lines and # comments ignored)."""
     from .inputs import count_urls, read_url_file
@@ -111,18 +112,24 @@ def run(urls_file: Path, config_file: Path | None, report: Path | None, quiet: b
     if print_config:
         click.echo(json.dumps(cfg.model_dump(mode="json"), indent=2))
         return
+    from .runtime import dashboard_url, ensure_ray
+
     try:
         total = count_urls(urls_file)
+        ensure_ray(cfg)
+        if cfg.dashboard and (url := dashboard_url()):
+            click.echo(f"Ray dashboard: {url}", err=True)
         failures = FailureLines()
         summary = run_import(
             read_url_file(urls_file), cfg, report_path=report,
-            progress=make_progress(total, quiet), on_result=failures,
+            progress=make_progress(total, quiet), on_result=failures, events=events,
         )
     except (ConfigError, CatalogError) as exc:
         _fail(exc, debug)
         return
     if not quiet or summary.failed:
-        print_summary(summary, failures)
+        # With the event stream on stdout, the summary goes to stderr to keep stdout JSON lines.
+        print_summary(summary, failures, file=sys.stderr if events == "-" else None)
     sys.exit(summary.exit_code)
 
 

@@ -10,6 +10,7 @@ one site does not starve every other site.
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 import uuid
 from collections import Counter, deque
@@ -26,12 +27,14 @@ from scraper.politeness import host_key
 
 from .catalog import Catalog
 from .config import ImportConfig
+from .events import EventWriter
 from .gateway import Gateways
 from .progress import NullProgress
 from .report import ReportWriter, default_report_path
 from .results import ImportResult
 from .runtime import ensure_ray
 from .llm_gateway import start_gateway
+from .metrics import Metrics
 from .tasks import NeedsLLM, Started, submit, submit_finish
 
 _DECISION_FIELDS = {"status", "slug", "error_kind", "error", "duplicate_of"}
@@ -46,6 +49,7 @@ class _Pending:
     host: str
     started_at: float | None = None
     page_ref: Any = None
+    started: Started | None = None
 
 
 @dataclass
@@ -62,6 +66,7 @@ class RunSummary:
     catalog: dict[str, Any] = field(default_factory=dict)
     hosts: dict[str, dict[str, int]] = field(default_factory=dict)
     llm: dict[str, float] = field(default_factory=dict)
+    ray_start_seconds: float = 0.0
 
     @property
     def failed(self) -> int:
@@ -128,9 +133,10 @@ class _Batch:
     """One run's driver loop: claim, submit, take results, expire, cancel."""
 
     def __init__(self, urls: Iterable[str | tuple[int | None, str]], cfg: ImportConfig,
-                 emit: Callable[[ImportResult], None]) -> None:
+                 emit: Callable[[ImportResult], None], events: EventWriter | None = None) -> None:
         self.cfg = cfg
         self.emit = emit
+        self.events = events
         self.catalog = Catalog.open(cfg.out)
         self.gateways = Gateways(cfg.fetch)
         self.llm = start_gateway(cfg.llm) if cfg.llm.effective_mode != "off" else None
@@ -143,8 +149,10 @@ class _Batch:
         self.lookahead = max(cfg.claim_batch_size, cfg.max_in_flight * 4)
         self.in_flight: dict[Any, _Pending] = {}
 
-    def run(self) -> None:
+    def run(self, stop: threading.Event | None = None) -> None:
         while self._refill():
+            if stop is not None and stop.is_set():
+                raise KeyboardInterrupt
             ready, _ = ray.wait(list(self.in_flight), num_returns=1, timeout=1.0)
             for ref in ready:
                 self._take(ref)
@@ -179,6 +187,8 @@ class _Batch:
             ref = submit(pending.url, pending.key, pending.token, pending.page_ref, self.cfg_ref, self.cfg,
                          self.catalog.handle)
             self.in_flight[ref] = pending
+            if self.events:
+                self.events("queued", pending.url, line=pending.line)
         return bool(self.in_flight) or self.queue.size > 0 or not self.exhausted
 
     def _finish(self, ref: Any, result: ImportResult, release: bool) -> None:
@@ -187,7 +197,11 @@ class _Batch:
         self.queue.done(pending)
         if release:
             self.catalog.release([(pending.key, pending.token)])
-        self.emit(result.model_copy(update={"line": pending.line}))
+        where = {"line": pending.line, "finished_at": result.finished_at or time.time()}
+        if pending.started is not None:
+            where.update(node_id=pending.started.node_id, pid=pending.started.pid,
+                         started_at=pending.started.at)
+        self.emit(result.model_copy(update=where))
 
     def _take(self, ref: Any) -> None:
         pending = self.in_flight[ref]
@@ -205,8 +219,13 @@ class _Batch:
             return
         if isinstance(item, Started):
             pending.started_at = time.monotonic()
+            pending.started = item
+            if self.events:
+                self.events("started", pending.url, node_id=item.node_id, pid=item.pid, at=item.at)
             return
         if isinstance(item, NeedsLLM):
+            if self.events:
+                self.events("needs_llm", pending.url)
             # The parse task is done; the LLM answers in the gateway, then a new task saves.
             del self.in_flight[ref]
             pending.started_at = None
@@ -267,6 +286,8 @@ def run_import(
     report_path: Path | None = None,
     progress: NullProgress | None = None,
     on_result: Callable[[ImportResult], None] | None = None,
+    events: str | Path | None = None,
+    stop: threading.Event | None = None,
 ) -> RunSummary:
     """Import every URL into `cfg.out`; never raises for a bad URL or page.
 
@@ -276,6 +297,8 @@ def run_import(
         report_path: where the JSON report goes (default `<out>/reports/run-<time>.json`).
         progress: fed one result at a time (default: silent).
         on_result: called with each result as it arrives.
+        events: write the JSON-lines event stream here ("-" for stdout; see events.py).
+        stop: set it (from another thread) to stop the run as Ctrl-C would.
 
     Raises:
         CatalogError: the output folder cannot be used.
@@ -287,21 +310,29 @@ def run_import(
     """
     started = time.monotonic()
     ensure_ray(cfg)
+    startup = time.monotonic() - started
     progress = progress or NullProgress()
     batch = None
     report = None
+    writer = EventWriter(events) if events is not None else None
+    meters = Metrics()
 
     def emit(result: ImportResult) -> None:
         report.add(result)
         progress.update(result)
+        meters.result(result)
+        if batch is not None:
+            meters.set_in_flight(len(batch.in_flight))
+        if writer:
+            writer.result(result)
         if on_result:
             on_result(result)
 
     interrupted = False
     try:
-        batch = _Batch(urls, cfg, emit)
+        batch = _Batch(urls, cfg, emit, writer)
         report = ReportWriter(report_path or default_report_path(Path(cfg.out)), cfg.model_dump(mode="json"))
-        batch.run()
+        batch.run(stop)
     except KeyboardInterrupt:
         interrupted = True
         if batch is not None and report is not None:
@@ -309,10 +340,13 @@ def run_import(
     finally:
         progress.close()
         hosts = batch.close() if batch is not None else {}
+        if writer:
+            writer.close()
     if report is None:  # interrupted before anything started
         raise KeyboardInterrupt
     summary = report.finish(time.monotonic() - started, {
         "catalog": batch.catalog.info, "interrupted": interrupted, "hosts": hosts,
+        "ray_start_seconds": round(startup, 3),
     })
     return RunSummary(
         counts=summary["counts"],
@@ -325,6 +359,7 @@ def run_import(
         catalog=batch.catalog.info,
         hosts=hosts,
         llm=summary["llm"],
+        ray_start_seconds=summary["ray_start_seconds"],
     )
 
 

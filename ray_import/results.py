@@ -38,6 +38,11 @@ class ImportResult(BaseModel):
     llm_completion_tokens: int = 0
     llm_seconds: float = 0.0
     llm_cost_usd: float = 0.0
+    # Where and when the last task for this URL ran (for timelines; Unix seconds).
+    node_id: str | None = None
+    pid: int | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
 
     @property
     def ok(self) -> bool:

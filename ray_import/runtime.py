@@ -51,9 +51,22 @@ def ensure_ray(cfg: ImportConfig) -> bool:
     address = cfg.address or os.environ.get("RAY_ADDRESS")
     try:
         if address:
-            ray.init(address=address, **kwargs)
+            context = ray.init(address=address, **kwargs)
         else:
-            ray.init(num_cpus=cfg.num_cpus, include_dashboard=cfg.dashboard, **kwargs)
+            context = ray.init(num_cpus=cfg.num_cpus, include_dashboard=cfg.dashboard,
+                               dashboard_host="127.0.0.1", **kwargs)
     except ConnectionError as exc:
         raise ConfigError(f"cannot connect to the Ray cluster at {address}: {exc}") from exc
+    global _dashboard_url
+    _dashboard_url = context.dashboard_url or None
     return True
+
+
+_dashboard_url: str | None = None
+
+
+def dashboard_url() -> str | None:
+    """The Ray dashboard's URL, when this process started or joined Ray with one."""
+    if not _dashboard_url:
+        return None
+    return _dashboard_url if "://" in _dashboard_url else f"http://{_dashboard_url}"

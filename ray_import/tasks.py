@@ -71,7 +71,8 @@ def _timed(timings: dict[str, float], step: str, fn: Callable[..., T], *args: An
 def _failed(url: str, exc: PageError | StepFailure, attempts: int, timings: dict[str, float],
             **extra: Any) -> ImportResult:
     return ImportResult(url=url, status="failed", error_kind=exc.kind, error_stage=exc.stage,
-                        error=exc.message, attempts=attempts, seconds=timings, **extra)
+                        error=exc.message, attempts=attempts, seconds=timings, finished_at=time.time(),
+                        **extra)
 
 
 def _save(recipe: Recipe, page: FetchedPage, url: str, key: str, token: str, cfg: ImportConfig,
@@ -85,7 +86,7 @@ def _save(recipe: Recipe, page: FetchedPage, url: str, key: str, token: str, cfg
     return ImportResult(
         url=url, status=saved["status"], slug=saved.get("slug"), error_kind=saved.get("error_kind"),
         error=saved.get("error"), error_stage="save" if saved["status"] == "failed" else None,
-        attempts=page.attempts, extractor=recipe.extractor, seconds=timings, **extra)
+        attempts=page.attempts, extractor=recipe.extractor, seconds=timings, finished_at=time.time(), **extra)
 
 
 def _import_page(

@@ -1,34 +1,47 @@
 """ray-import: a Ray-based parallel batch importer of recipe web pages.
 
 Example:
-    >>> from ray_import import ImportConfig, run_import
-    >>> summary = run_import(["https://example.com/pie"], ImportConfig(out="recipes"))
-    >>> summary.counts
+    >>> import ray_import
+    >>> run = ray_import.import_urls(["https://example.com/apple-pie"], out="recipes")
+    >>> run.summary.counts
     {'imported': 1}
+
+The names below are imported on first use (PEP 562), so a Ray actor process that only needs, say,
+the catalog does not import the whole scraping stack.
 """
 
-from .api import ImportRun, import_urls
-from .catalog import Catalog
-from .config import ImportConfig, load_config
-from .errors import CatalogError, ConfigError, PageError, PermanentError, RayImportError, TransientError
-from .pipeline import RunSummary, run_import
-from .results import ImportResult
+from importlib import import_module
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Catalog",
-    "CatalogError",
-    "ConfigError",
-    "ImportConfig",
-    "ImportResult",
-    "ImportRun",
-    "PageError",
-    "PermanentError",
-    "RayImportError",
-    "RunSummary",
-    "TransientError",
-    "import_urls",
-    "load_config",
-    "run_import",
-]
+_WHERE = {
+    "Catalog": "catalog",
+    "CatalogError": "errors",
+    "ConfigError": "errors",
+    "ImportConfig": "config",
+    "ImportResult": "results",
+    "ImportRun": "api",
+    "PageError": "errors",
+    "PermanentError": "errors",
+    "RayImportError": "errors",
+    "RunSummary": "pipeline",
+    "TransientError": "errors",
+    "import_urls": "api",
+    "load_config": "config",
+    "run_import": "pipeline",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ray_import' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -15,24 +15,13 @@ import os
 
 import openai
 import ray
-from pydantic import BaseModel, SecretStr
+from pydantic import SecretStr
 
 from scraper.errors import PageError
-from scraper.models import Recipe
 from scraper.settings import LLMSettings
 from scraper.structure import FormatState, LLMUsage, structure
 
-from .results import StepFailure
-
-
-class LLMOutcome(BaseModel):
-    recipe: Recipe | None = None
-    failure: StepFailure | None = None
-    calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    seconds: float = 0.0
-    cost_usd: float = 0.0
+from .results import LLMOutcome, StepFailure
 
 
 class _LLMGateway:

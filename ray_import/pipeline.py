@@ -33,7 +33,6 @@ from .progress import NullProgress
 from .report import ReportWriter, default_report_path
 from .results import ImportResult
 from .runtime import ensure_ray
-from .llm_gateway import start_gateway
 from .metrics import Metrics
 from .tasks import NeedsLLM, Started, submit, submit_finish
 
@@ -139,7 +138,11 @@ class _Batch:
         self.events = events
         self.catalog = Catalog.open(cfg.out)
         self.gateways = Gateways(cfg.fetch)
-        self.llm = start_gateway(cfg.llm) if cfg.llm.effective_mode != "off" else None
+        self.llm = None
+        if cfg.llm.effective_mode != "off":
+            from .llm_gateway import start_gateway  # the openai client: only when an LLM is configured
+
+            self.llm = start_gateway(cfg.llm)
         self.cfg_ref = ray.put(cfg)
         self.batch_id = uuid.uuid4().hex
         pairs = ((None, u) if isinstance(u, str) else u for u in urls)

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from scraper.models import Recipe
+
 Status = Literal["imported", "exists", "duplicate", "failed", "timeout", "cancelled", "crashed"]
 OK_STATUSES = {"imported", "exists", "duplicate"}
 
@@ -17,6 +19,18 @@ class StepFailure(BaseModel):
     stage: str
     message: str
     attempts: int = 1
+
+
+class LLMOutcome(BaseModel):
+    """The LLM gateway's answer for one page: a recipe or a failure, and what it cost."""
+
+    recipe: Recipe | None = None
+    failure: StepFailure | None = None
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    cost_usd: float = 0.0
 
 
 class ImportResult(BaseModel):

@@ -24,15 +24,11 @@ from typing import Any, TypeVar
 
 import ray
 
-from scraper.enrich import enrich
 from scraper.errors import NotARecipe, PageError
-from scraper.extract import extract
 from scraper.models import FetchedPage, Recipe
-from scraper.readable import page_text
 
 from .config import ImportConfig
-from .llm_gateway import LLMOutcome
-from .results import ImportResult, StepFailure
+from .results import ImportResult, LLMOutcome, StepFailure
 from .urls import task_label
 
 T = TypeVar("T")
@@ -77,6 +73,8 @@ def _failed(url: str, exc: PageError | StepFailure, attempts: int, timings: dict
 
 def _save(recipe: Recipe, page: FetchedPage, url: str, key: str, token: str, cfg: ImportConfig,
           catalog: Any, timings: dict[str, float], **extra: Any) -> ImportResult:
+    from scraper.enrich import enrich  # imported in the worker only (see _import_page)
+
     try:
         enriched = _timed(timings, "enrich", enrich, recipe, page, cfg.enrich)
     except PageError as exc:
@@ -92,6 +90,11 @@ def _save(recipe: Recipe, page: FetchedPage, url: str, key: str, token: str, cfg
 def _import_page(
     fetched: FetchedPage | StepFailure, url: str, key: str, token: str, cfg: ImportConfig, catalog: Any
 ) -> Iterator[Started | NeedsLLM | ImportResult]:
+    # The parsing stack (recipe-scrapers, extruct, lxml: ~80 MB) is imported here, in the
+    # worker, so the driver, which only submits these tasks, never loads it.
+    from scraper.extract import extract
+    from scraper.readable import page_text
+
     yield _started()
     if isinstance(fetched, StepFailure):
         catalog.release.remote([(key, token)])

@@ -1,0 +1,208 @@
+"""Run the ray-import benchmark suite and write benchmarks/results/latest.{md,json}.
+
+    python benchmarks/run.py [--quick] [--only NAME ...] [--repeats 3]
+
+Each benchmark runs its comparisons side by side in this one run (same machine, same minutes),
+repeats each measurement and reports medians and ratios. A full run takes under 20 minutes on 2
+cores; `--quick` (1 repeat, smaller sizes, under 3 minutes) is a smoke test and writes
+benchmarks/results/quick.{md,json} instead, so it never replaces the full results. `--only`
+re-runs some benchmarks and keeps the others' last results in the file (each section says when
+it ran). See benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+import bench_catalog
+import bench_llm_baseline
+import bench_llm_stage
+import bench_overhead
+import bench_scaling
+import bench_throughput
+from common import BENCH, NLTK_DATA, PY, REPO, Context, child_env, fmt, log, wait_for_quiet
+
+BENCHMARKS = {m.NAME: m for m in (bench_throughput, bench_scaling, bench_llm_baseline, bench_catalog,
+                                  bench_llm_stage,
+                                  bench_overhead)}
+RESULTS = BENCH / "results"
+
+
+def machine() -> dict[str, Any]:
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+
+    def version(package: str) -> str | None:
+        try:
+            return metadata.version(package)
+        except metadata.PackageNotFoundError:
+            return None
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, timeout=10).stdout.rstrip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    return {
+        "cpu_model": model,
+        "logical_cpus": psutil.cpu_count(logical=True),
+        "physical_cores": psutil.cpu_count(logical=False),
+        "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "ray": version("ray"),
+        "recipe_scrapers": version("recipe-scrapers"),
+        "ray_import": version("ray-import"),
+        "httpx": version("httpx"),
+        "ingredient_parser_nlp": version("ingredient-parser-nlp"),
+        "nltk_data": str(NLTK_DATA) if NLTK_DATA.is_dir() and "NLTK_DATA" not in os.environ
+        else os.environ.get("NLTK_DATA"),
+        "git_commit": git("rev-parse", "--short", "HEAD").strip(),
+        # The code measured is the working tree: list what differs from the commit.
+        "git_dirty": [line[3:] for line in git("status", "--porcelain", "--", "ray_import", "scraper").splitlines()],
+        "parallel_speedup_2_procs": parallel_speedup(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+_SPIN = "import time\nt=time.perf_counter()\nx=0\nfor i in range(6_000_000): x+=i*i\nprint(time.perf_counter()-t)"
+
+
+def parallel_speedup() -> float:
+    """Throughput of 2 CPU-bound Python processes at once over 1: what "2 cores" really gives."""
+    def spin(n: int) -> float:
+        started = time.perf_counter()
+        procs = [subprocess.Popen([PY, "-c", _SPIN], stdout=subprocess.DEVNULL) for _ in range(n)]
+        for proc in procs:
+            proc.wait()
+        return time.perf_counter() - started
+
+    wait_for_quiet()
+    one = min(spin(1) for _ in range(3))
+    two = min(spin(2) for _ in range(3))
+    return round(2 * one / two, 2)
+
+
+def render(data: dict[str, Any]) -> str:
+    m = data["machine"]
+    lines = [
+        "# ray-import benchmarks",
+        "",
+        f"Written by `{data['command']}` on {data['written_at']} "
+        f"({'QUICK smoke test: 1 repeat, smaller sizes — not for quoting' if data['quick'] else 'full run'}; "
+        f"this run took {fmt(data['wall_s'] / 60, 1)} min).",
+        "Timings are ratios measured side by side in the same run (medians of the repeats), not absolute "
+        "claims; memory is the peak total RSS (and PSS, shared pages counted once) of every process involved "
+        "(driver + Ray processes), sampled every 0.25 s by `benchmarks/peak_rss.py`.",
+        "",
+        "## Machine",
+        "",
+        f"- CPU: {m['cpu_model']}, {m['logical_cpus']} logical CPUs ({m['physical_cores']} cores); 2 CPU-bound "
+        f"processes ran {m['parallel_speedup_2_procs']}× as fast as one at the start (the ceiling of any 2-core "
+        "speed-up here; below ~1.9 the machine was shared at that moment)",
+        f"- RAM: {m['ram_gib']} GiB; OS: {m['os']}",
+        f"- Python {m['python']}, Ray {m['ray']}, recipe-scrapers {m['recipe_scrapers']}, httpx {m['httpx']}, "
+        f"ingredient-parser-nlp {m['ingredient_parser_nlp']}, ray-import {m['ray_import']} "
+        f"(git {m['git_commit']}{', working tree differs in ' + ', '.join(m['git_dirty']) if m['git_dirty'] else ''})",
+        f"- NLTK data: {m['nltk_data'] or 'absent (English ingredients use the rule-based parser)'}; "
+        f"load average at start {m['load_average_at_start']}",
+        "- Columns \"other procs' CPU s\" are CPU seconds used meanwhile by processes outside the measured tree "
+        "and the proxy (another user's work on the machine): large values mean a disturbed measurement.",
+        "",
+        "## Goals",
+        "",
+        "| benchmark | measure | result | goal | status |",
+        "|---|---|---|---|---|",
+    ]
+    for name, module in BENCHMARKS.items():
+        entry = data["benchmarks"].get(name)
+        if entry and "result" in entry and hasattr(module, "goals"):
+            lines += module.goals(entry["result"])
+    for name, module in BENCHMARKS.items():
+        entry = data["benchmarks"].get(name)
+        lines += ["", f"## {module.TITLE}", ""]
+        if not getattr(module, "AVAILABLE", True):
+            lines += module.markdown({})
+            continue
+        if entry is None:
+            lines.append("Not run in this run (`--only`).")
+            continue
+        lines.append(f"_Ran {entry['ran_at']}, {fmt(entry['seconds'] / 60, 1)} min, repeats={entry['repeats']}._")
+        lines.append("")
+        if "error" in entry:
+            lines += ["**Failed:**", "", "```", entry["error"], "```"]
+        else:
+            lines += module.markdown(entry["result"])
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1 repeat, smaller sizes (smoke test, < 3 min)")
+    parser.add_argument("--only", nargs="+", choices=list(BENCHMARKS), metavar="NAME",
+                        help=f"run only these: {', '.join(BENCHMARKS)}")
+    parser.add_argument("--repeats", type=int, default=None, help="repeats per measurement [3; --quick: 1]")
+    args = parser.parse_args()
+    repeats = args.repeats or (1 if args.quick else 3)
+    ctx = Context(repeats=repeats, quick=args.quick)
+    names = args.only or [n for n, m in BENCHMARKS.items() if getattr(m, "AVAILABLE", True)]
+    stem = "quick" if args.quick else "latest"
+    json_path, md_path = RESULTS / f"{stem}.json", RESULTS / f"{stem}.md"
+    data: dict[str, Any] = {"benchmarks": {}}
+    if args.only and json_path.is_file():
+        data = json.loads(json_path.read_text("utf-8"))  # keep the other benchmarks' last results
+    started = time.perf_counter()
+    data.update(command="python benchmarks/run.py " + " ".join(sys.argv[1:]), quick=args.quick,
+                machine=machine(), written_at=None, wall_s=0)
+    log(f"machine: {data['machine']['cpu_model']}, {data['machine']['logical_cpus']} CPUs; "
+        f"running {', '.join(names)} with repeats={repeats}{' (quick)' if args.quick else ''}")
+    os.environ.update({k: v for k, v in child_env().items() if k == "RAY_USAGE_STATS_ENABLED"})
+    for name in names:
+        module = BENCHMARKS[name]
+        if not getattr(module, "AVAILABLE", True):
+            log(f"{name}: {module.REASON}")
+            continue
+        t0 = time.perf_counter()
+        entry: dict[str, Any] = {"ran_at": datetime.now(UTC).isoformat(timespec="seconds"), "repeats": repeats}
+        try:
+            entry["result"] = module.run(ctx)
+        except Exception:  # noqa: BLE001 - one broken benchmark must not lose the others' results
+            entry["error"] = traceback.format_exc()[-3000:]
+            log(f"{name} FAILED:\n{entry['error']}")
+        entry["seconds"] = round(time.perf_counter() - t0, 1)
+        data["benchmarks"][name] = entry
+        data["wall_s"] = round(time.perf_counter() - started, 1)
+        data["written_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(data, indent=1, default=str) + "\n", "utf-8")
+        md_path.write_text(render(data), "utf-8")
+        log(f"{name} done in {entry['seconds']}s → {md_path.relative_to(REPO)}")
+    data["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    json_path.write_text(json.dumps(data, indent=1, default=str) + "\n", "utf-8")
+    log(f"all done in {data['wall_s']}s: {md_path.relative_to(REPO)}, {json_path.relative_to(REPO)}")
+    if any("error" in data["benchmarks"].get(n, {}) for n in names):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -68,6 +68,7 @@ def main() -> None:
     started = time.monotonic()
     done = ray.get([import_one.remote(u, args.out, llm) for u in urls])
     processing = time.monotonic() - started
+    ray.shutdown()  # so no late Ray log line comes after the JSON line on stdout
     print(json.dumps({"ok": sum(done), "failed": len(done) - sum(done), "processing_s": round(processing, 2)}))
 
 

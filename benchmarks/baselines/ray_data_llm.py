@@ -52,6 +52,7 @@ def main() -> None:
             ok += 1
         except Exception:  # noqa: BLE001 - counted as failed
             pass
+    ray.shutdown()  # so no late Ray log line comes after the JSON line on stdout
     print(json.dumps({"ok": ok, "failed": len(rows) - ok, "processing_s": round(processing, 2)}))
 
 

@@ -33,6 +33,7 @@ import bench_llm_stage
 import bench_overhead
 import bench_scaling
 import bench_throughput
+import common
 from common import BENCH, NLTK_DATA, PY, REPO, Context, child_env, fmt, log, wait_for_quiet
 
 BENCHMARKS = {m.NAME: m for m in (bench_throughput, bench_scaling, bench_llm_baseline, bench_catalog,
@@ -110,7 +111,10 @@ def render(data: dict[str, Any]) -> str:
         "",
         f"Written by `{data['command']}` on {data['written_at']} "
         f"({'QUICK smoke test: 1 repeat, smaller sizes — not for quoting' if data['quick'] else 'full run'}; "
-        f"this run took {fmt(data['wall_s'] / 60, 1)} min).",
+        f"this run took {fmt(data['wall_s'] / 60, 1)} min, of which "
+        f"{fmt(data.get('disturbance', {}).get('waited_for_quiet_s', 0) / 60, 1)} min waiting for other users' work "
+        f"to calm down; {data.get('disturbance', {}).get('measurements_repeated', 0)} disturbed measurement(s) "
+        "taken again).",
         "Timings are ratios measured side by side in the same run (medians of the repeats), not absolute "
         "claims; memory is the peak total RSS (and PSS, shared pages counted once) of every process involved "
         "(driver + Ray processes), sampled every 0.25 s by `benchmarks/peak_rss.py`.",
@@ -192,6 +196,8 @@ def main() -> None:
         entry["seconds"] = round(time.perf_counter() - t0, 1)
         data["benchmarks"][name] = entry
         data["wall_s"] = round(time.perf_counter() - started, 1)
+        data["disturbance"] = {"waited_for_quiet_s": round(common._quiet_waited[0], 1),
+                               "measurements_repeated": common._retries[0]}
         data["written_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         RESULTS.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(data, indent=1, default=str) + "\n", "utf-8")

@@ -116,7 +116,8 @@ def run(urls_file: Path, config_file: Path | None, report: Path | None, events: 
 
     try:
         total = count_urls(urls_file)
-        ensure_ray(cfg)
+        # With the event stream on stdout, workers' log lines must not be mixed into it.
+        ensure_ray(cfg, log_to_driver=events != "-")
         if cfg.dashboard and (url := dashboard_url()):
             click.echo(f"Ray dashboard: {url}", err=True)
         failures = FailureLines()

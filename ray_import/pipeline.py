@@ -10,6 +10,7 @@ one site does not starve every other site.
 from __future__ import annotations
 
 import itertools
+import signal
 import threading
 import time
 import uuid
@@ -332,6 +333,17 @@ def run_import(
             on_result(result)
 
     interrupted = False
+    # Ctrl-C sets `stop`, and the loop stops at its next safe point, so no URL is lost between
+    # being taken from one structure and put in the next; a second Ctrl-C interrupts at once.
+    stop = stop or threading.Event()
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        def on_sigint(signum: int, frame: Any) -> None:
+            if stop.is_set():
+                raise KeyboardInterrupt
+            stop.set()
+
+        previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         batch = _Batch(urls, cfg, emit, writer)
         report = ReportWriter(report_path or default_report_path(Path(cfg.out)), cfg.model_dump(mode="json"))
@@ -341,6 +353,8 @@ def run_import(
         if batch is not None and report is not None:
             batch.cancel()
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
         progress.close()
         hosts = batch.close() if batch is not None else {}
         if writer:

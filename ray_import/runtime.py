@@ -35,7 +35,7 @@ def worker_env() -> dict[str, str]:
     return env
 
 
-def ensure_ray(cfg: ImportConfig) -> bool:
+def ensure_ray(cfg: ImportConfig, log_to_driver: bool = True) -> bool:
     """Initialise Ray unless it already is; returns True when this call started it."""
     if ray.is_initialized():
         return False
@@ -46,7 +46,7 @@ def ensure_ray(cfg: ImportConfig) -> bool:
         "namespace": NAMESPACE,
         "runtime_env": {"env_vars": worker_env()},
         "logging_level": logging.WARNING,
-        "log_to_driver": True,
+        "log_to_driver": log_to_driver,
     }
     address = cfg.address or os.environ.get("RAY_ADDRESS")
     try:

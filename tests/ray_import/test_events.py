@@ -48,5 +48,7 @@ def test_events_on_stdout_keep_stdout_pure_json_lines(sample_site, tmp_path):
     result = CliRunner().invoke(cli, ["run", str(urls), "--out", str(tmp_path / "out"), "--events", "-"])
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
-    assert lines and all(json.loads(line)["event"] for line in lines)
+    assert lines
+    for line in lines:
+        assert json.loads(line)["event"], line
     assert "status" in result.stderr  # the summary table went to stderr

@@ -111,7 +111,7 @@ def test_llm_timeouts_are_transient_and_end_as_llm_unavailable(marked_site, make
 def test_a_429_storm_is_ridden_out_within_the_endpoint_capacity(marked_site, sample_site, make_config):
     urls = [f"{sample_site.base_url}/recipes/{name}.html?copy={i}" for name in NODATA for i in range(3)]
     with FakeLLM(FakeLLMOptions(latency_s=0.3, capacity=2, retry_after_s=0.2)) as fake:
-        cfg = _llm_config(make_config, fake, max_concurrency=6, max_attempts=10)
+        cfg = _llm_config(make_config, fake, max_concurrency=6, max_attempts=40)
         summary, results = _run(urls, cfg)
         stats = fake.stats
     assert stats["rate_limited"] > 0  # the storm happened

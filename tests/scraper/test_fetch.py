@@ -274,4 +274,6 @@ def test_backoff_delay_is_capped(attempt, ceiling):
                              max_retry_after_s=60)
 
     assert all(0 <= delay(None) <= ceiling for _ in range(50))
-    assert (delay(99), delay(-1), delay(2.5)) == (60, 0, 2.5)
+    # Retry-After is waited in full (capped at max_retry_after_s), plus at most the jitter.
+    for retry_after, floor in ((99, 60), (-1, 0), (2.5, 2.5)):
+        assert floor <= delay(retry_after) <= floor + ceiling

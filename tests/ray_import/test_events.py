@@ -52,7 +52,7 @@ def test_events_on_stdout_keep_stdout_pure_json_lines(sample_site, tmp_path):
     # raylet log lines to stdout, "(name pid=...) ..."; a real `ray-import run --events -` starts
     # Ray with that forwarding off.
     lines = [line for line in result.stdout.strip().splitlines()
-             if not re.match(r"^(\x1b\[[0-9;]*m)?\(", line)]
+             if line.strip() and not re.match(r"^(\x1b\[[0-9;]*m)?\(", line)]
     assert lines
     for line in lines:
         assert json.loads(line)["event"], line

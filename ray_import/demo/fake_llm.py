@@ -42,11 +42,11 @@ import hashlib
 import json
 import math
 import re
-import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
+
+from ._serving import LoopbackServer, QuietServer
 
 MAX_BODY = 2 * 1024 * 1024
 _MAX_DRAIN = 64 * 1024 * 1024
@@ -174,18 +174,8 @@ def _b64(value: str) -> str:
     return base64.b64decode(value + "=" * (-len(value) % 4), validate=True).decode("utf-8")
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    llm: "FakeLLM"
-
-    def handle_error(self, request, client_address) -> None:  # noqa: ANN001
-        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            return  # clients that hang up early are expected here; stay quiet
-        super().handle_error(request, client_address)
-
-
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: QuietServer
     protocol_version = "HTTP/1.1"
     server_version = "RayImportFakeLLM/1.0"
     timeout = 30
@@ -210,12 +200,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _error(self, status: int, message: str, type_: str = "invalid_request_error",
                code: str | None = None, headers: dict[str, str] | None = None) -> None:
         stat = "errors" if status >= 500 else "rate_limited" if status == 429 else "bad_requests"
-        self.server.llm._bump(stat)
+        self.server.owner._bump(stat)
         error = {"message": message, "type": type_, "param": None, "code": code}
         self._json(status, {"error": error}, headers)
 
     def _authorized(self) -> bool:
-        key = self.server.llm.options.api_key
+        key = self.server.owner.options.api_key
         return key is None or self.headers.get("Authorization", "") == f"Bearer {key}"
 
     def _unauthorized(self) -> None:
@@ -223,7 +213,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._entry = None
-        llm = self.server.llm
+        llm = self.server.owner
         llm._bump("requests")
         if not self._authorized():
             return self._unauthorized()
@@ -234,7 +224,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self._entry = None
-        self.server.llm._bump("requests")
+        self.server.owner._bump("requests")
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
@@ -254,11 +244,11 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             req = None
         if isinstance(req, dict):
-            self._entry = self.server.llm._log(req, "Authorization" in self.headers)
+            self._entry = self.server.owner._log(req, "Authorization" in self.headers)
         self._complete(req if isinstance(req, dict) else None)
 
     def _complete(self, req: dict | None) -> None:
-        llm = self.server.llm
+        llm = self.server.owner
         opts = llm.options
         if not self._authorized():
             return self._unauthorized()
@@ -340,7 +330,7 @@ def _render(kind: str, text: str, markers: dict[str, str], system: str) -> str:
     return body
 
 
-class FakeLLM:
+class FakeLLM(LoopbackServer):
     """A deterministic fake OpenAI chat-completions server on a local port.
 
     Use as a context manager, or call `start()` / `stop()`. `stats` is a snapshot
@@ -349,55 +339,20 @@ class FakeLLM:
 
     def __init__(self, options: FakeLLMOptions | None = None, host: str = "127.0.0.1",
                  port: int = 0) -> None:
+        super().__init__(host, port)
         self.options = options or FakeLLMOptions()
-        self.host, self.port = host, port
         self.requests_log: list[dict] = []
-        self._lock = threading.Lock()
         self._stats: dict = {"requests": 0, "completions_ok": 0, "rate_limited": 0, "errors": 0,
                              "bad_requests": 0, "max_in_flight": 0, "prompt_tokens": 0,
                              "completion_tokens": 0}
         self._by_kind: collections.Counter[str] = collections.Counter()
         self._attempts: dict[str, int] = {}
         self._in_flight = 0
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> "FakeLLM":
-        with self._lock:
-            if self._server is not None:
-                return self
-            server = _Server((self.host, self.port), _Handler)
-            server.llm = self
-            thread = threading.Thread(target=server.serve_forever, name="fake-llm", daemon=True)
-            thread.start()
-            self._server, self._thread = server, thread
-        return self
-
-    def stop(self) -> None:
-        with self._lock:
-            server, thread = self._server, self._thread
-            self._server = self._thread = None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> "FakeLLM":
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
-        server = self._server
-        if server is None:
-            raise RuntimeError("FakeLLM is not started")
-        host, port = server.server_address[:2]
-        host = f"[{host}]" if ":" in str(host) else host
-        return f"http://{host}:{port}/v1"
+        return f"{self._origin()}/v1"
 
     @property
     def stats(self) -> dict:
@@ -466,6 +421,9 @@ class FakeLLM:
             kind = "injection"
         return kind, attempt, markers
 
+
+FakeLLM._handler = _Handler
+FakeLLM._thread_name = "fake-llm"
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(

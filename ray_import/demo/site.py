@@ -44,15 +44,16 @@ import gzip
 import html
 import re
 import struct
-import sys
 import threading
 import time
 import zlib
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Iterable
 from urllib.parse import parse_qs, urlsplit
+
+from ._serving import LoopbackServer, QuietServer
 
 PAGES_DIR = Path(__file__).parent / "pages"
 
@@ -170,20 +171,8 @@ def _small_page(title: str, text: str) -> bytes:
     ).encode("utf-8")
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    site: "SampleSite"
-
-    def handle_error(self, request, client_address) -> None:  # noqa: ANN001
-        # Clients that hang up early (timeouts, size limits) are expected here; stay quiet.
-        exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, TimeoutError)):
-            return
-        super().handle_error(request, client_address)
-
-
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: QuietServer
     protocol_version = "HTTP/1.1"
     server_version = "RayImportSampleSite/1.0"
     timeout = 30  # close idle keep-alive connections so threads do not linger
@@ -231,7 +220,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(404, _small_page("Not Found", f"Nothing lives at {self.path}."))
 
     def _dispatch(self) -> None:
-        site = self.server.site
+        site = self.server.owner
         parts = urlsplit(self.path)
         path, query = parts.path, parse_qs(parts.query)
         site._count(path)
@@ -244,14 +233,14 @@ class _Handler(BaseHTTPRequestHandler):
         route(self, segs[1:], query)
 
     def _first_page(self) -> tuple[str, bytes]:
-        site = self.server.site
+        site = self.server.owner
         name = site.page_names()[0]
         return name, site.page_bytes(name)
 
     # -- routes ---------------------------------------------------------------
 
     def _route_index(self, rest: list[str], query: dict) -> None:
-        site = self.server.site
+        site = self.server.owner
         items = "\n".join(
             f'<li><a href="/recipes/{n}.html">{html.escape(n.replace("-", " "))}</a></li>'
             for n in site.page_names()
@@ -267,7 +256,7 @@ class _Handler(BaseHTTPRequestHandler):
         if len(rest) != 1 or not rest[0].endswith(".html"):
             return self._not_found()
         name = rest[0][: -len(".html")]
-        data = self.server.site.page_bytes(name)
+        data = self.server.owner.page_bytes(name)
         if data is None:
             return self._not_found()
         if "delay" in query:  # ?delay=<s>: a slow site, for tests that need a batch to take time
@@ -304,7 +293,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _route_flaky(self, rest: list[str], query: dict) -> None:
         if len(rest) != 2 or not rest[1].isdigit():
             return self._not_found()
-        count = self.server.site._bump_flaky(rest[0])
+        count = self.server.owner._bump_flaky(rest[0])
         if count <= int(rest[1]):
             page = _small_page("503 Service Unavailable", f"Attempt {count}, try again.")
             return self._send(503, page)
@@ -405,7 +394,7 @@ class _Handler(BaseHTTPRequestHandler):
     }
 
 
-class SampleSite:
+class SampleSite(LoopbackServer):
     """The shipped recipe pages plus behaviour routes, served on a local port.
 
     Use as a context manager, or call `start()` / `stop()`. `hits` counts
@@ -415,55 +404,16 @@ class SampleSite:
     def __init__(
         self, pages_dir: Path | None = None, host: str = "127.0.0.1", port: int = 0
     ) -> None:
+        super().__init__(host, port)
         self.pages_dir = Path(pages_dir) if pages_dir is not None else PAGES_DIR
-        self.host = host
-        self.port = port
         self.hits: collections.Counter[str] = collections.Counter()
-        self._lock = threading.Lock()
         self._flaky: collections.Counter[str] = collections.Counter()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle ------------------------------------------------------------
-
-    def start(self) -> "SampleSite":
-        with self._lock:
-            if self._server is not None:
-                return self
-            server = _Server((self.host, self.port), _Handler)
-            server.site = self
-            thread = threading.Thread(target=server.serve_forever, name="sample-site", daemon=True)
-            thread.start()
-            self._server, self._thread = server, thread
-        return self
-
-    def stop(self) -> None:
-        with self._lock:
-            server, thread = self._server, self._thread
-            self._server = self._thread = None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> "SampleSite":
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     # -- addresses and content -------------------------------------------------
 
     @property
     def base_url(self) -> str:
-        server = self._server
-        if server is None:
-            raise RuntimeError("SampleSite is not started")
-        host, port = server.server_address[:2]
-        host = f"[{host}]" if ":" in str(host) else host
-        return f"http://{host}:{port}"
+        return self._origin()
 
     def page_names(self) -> list[str]:
         return sorted(p.stem for p in self.pages_dir.glob("*.html") if _NAME_RE.match(p.stem))
@@ -491,6 +441,9 @@ class SampleSite:
             self._flaky[key] += 1
             return self._flaky[key]
 
+
+SampleSite._handler = _Handler
+SampleSite._thread_name = "sample-site"
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(

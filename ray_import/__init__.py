@@ -16,12 +16,14 @@ from typing import Any
 __version__ = "0.1.0"
 
 _WHERE = {
+    "BackgroundServer": "server",
     "Catalog": "catalog",
     "CatalogError": "errors",
     "ConfigError": "errors",
     "ImportConfig": "config",
     "ImportResult": "results",
     "ImportRun": "api",
+    "ImportService": "service",
     "PageError": "errors",
     "PermanentError": "errors",
     "RayImportError": "errors",

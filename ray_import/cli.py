@@ -135,6 +135,50 @@ def run(urls_file: Path, config_file: Path | None, report: Path | None, events: 
 
 
 @cli.command()
+@click.option("--host", help="Interface to listen on [127.0.0.1].")
+@click.option("--port", type=int, help="Port [8000].")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder [recipes].")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="TOML config file.")
+@click.option("--address", help="Ray cluster to join (default: RAY_ADDRESS, else a local instance).")
+@click.option("--num-cpus", type=int, help="CPUs of the local Ray instance [all].")
+@click.option("--max-queue", type=int, help="Imports queued or running at once before 429 [1000].")
+@click.option("--dashboard", is_flag=True, default=None, help="Start the Ray dashboard (local instance).")
+@click.option("--allow-private-networks", is_flag=True,
+              help="Let imports reach loopback/private addresses (off: fetch.block_private_networks on).")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def serve(config_file: Path | None, host: str | None, port: int | None, max_queue: int | None,
+          allow_private_networks: bool, debug: bool, **flags: Any) -> None:
+    """Serve the import API for apps (POST /api/recipes, progress, SSE events, cancel).
+
+    Set RAY_IMPORT_API_TOKEN to require `Authorization: Bearer <token>` on every route but
+    /healthz. OpenAPI docs at /docs.
+    """
+    from .server import TOKEN_ENV
+    from .server import serve as run_server
+
+    cfg = _config(config_file, **flags, **{
+        "serve.host": host, "serve.port": port, "serve.max_queue": max_queue,
+        "fetch.block_private_networks": not allow_private_networks,
+    })
+    token = os.environ.get(TOKEN_ENV) or None
+    if cfg.serve.host not in ("127.0.0.1", "localhost", "::1") and token is None:
+        click.echo(f"warning: listening on {cfg.serve.host} without {TOKEN_ENV}: anyone who can reach "
+                   "it can import", err=True)
+
+    def announce(service: Any) -> None:
+        host_part = f"[{cfg.serve.host}]" if ":" in cfg.serve.host else cfg.serve.host
+        click.echo(f"ray-import serve: http://{host_part}:{cfg.serve.port} (docs: /docs) -> {service.out}"
+                   f"{'; bearer token required' if token else ''}", err=True)
+
+    try:
+        run_server(cfg, token, announce)
+    except (ConfigError, CatalogError) as exc:
+        _fail(exc, debug)
+        return
+    click.echo("ray-import serve: stopped", err=True)
+
+
+@cli.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-recipes"),
               show_default=True, help="Output folder.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="TOML config file.")

@@ -37,6 +37,27 @@ class TaskSettings(BaseModel):
     max_retries: int = Field(3, ge=0)
 
 
+class ServeSettings(BaseModel):
+    """`ray-import serve`: where it listens and how much it takes on."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # Loopback unless told otherwise: the API imports whatever URL it is given.
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    # Imports queued or running at once; a POST beyond it is answered 429 with Retry-After.
+    max_queue: int = Field(1000, ge=1)
+    # URLs in one POST /api/recipes/batch.
+    max_batch: int = Field(100, ge=1)
+    # Request bodies larger than this are answered 413.
+    max_body_bytes: int = Field(262_144, ge=1024)
+    retry_after_s: int = Field(5, ge=1)
+    # Seconds between SSE heartbeat comments, so proxies keep idle streams open.
+    heartbeat_s: float = Field(15.0, gt=0)
+    # Finished imports remembered for progress reads (the oldest are forgotten first).
+    history: int = Field(10_000, ge=1)
+
+
 class ImportConfig(BaseSettings):
     """Settings of one import run.
 
@@ -65,6 +86,7 @@ class ImportConfig(BaseSettings):
     fetch: FetchSettings = FetchSettings()
     enrich: EnrichSettings = EnrichSettings()
     llm: LLMSettings = LLMSettings()
+    serve: ServeSettings = ServeSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -35,7 +35,7 @@ from .report import ReportWriter, default_report_path
 from .results import ImportResult
 from .runtime import ensure_ray
 from .metrics import Metrics
-from .tasks import NeedsLLM, Started, submit, submit_finish
+from .tasks import NeedsLLM, Started, Step, submit, submit_finish
 
 _DECISION_FIELDS = {"status", "slug", "error_kind", "error", "duplicate_of"}
 
@@ -50,6 +50,8 @@ class _Pending:
     started_at: float | None = None
     page_ref: Any = None
     started: Started | None = None
+    id: str | None = None  # the service's progress id (ray-import serve)
+    structured: bool = False  # the LLM has answered; the task running now is finish_llm
 
 
 @dataclass
@@ -116,6 +118,19 @@ class _HostQueue:
         if self._submitted[pending.host] <= 0:
             del self._submitted[pending.host]
 
+    def remove(self, match: Callable[[_Pending], bool]) -> _Pending | None:
+        """Take out the first waiting item that matches (a cancelled import)."""
+        for host, queue in self._waiting.items():
+            for pending in queue:
+                if match(pending):
+                    queue.remove(pending)
+                    if not queue:
+                        del self._waiting[host]
+                        self._ring.remove(host)
+                    self.size -= 1
+                    return pending
+        return None
+
     def drain(self) -> list[_Pending]:
         items = [p for queue in self._waiting.values() for p in queue]
         self._waiting.clear()
@@ -152,6 +167,8 @@ class _Batch:
         self.queue = _HostQueue(per_host=cfg.fetch.per_host_concurrency * 2)
         self.lookahead = max(cfg.claim_batch_size, cfg.max_in_flight * 4)
         self.in_flight: dict[Any, _Pending] = {}
+        # Tasks yield a marker at each step only when someone shows the current step (serve).
+        self.report_steps = False
 
     def run(self, stop: threading.Event | None = None) -> None:
         while self._refill():
@@ -162,11 +179,12 @@ class _Batch:
                 self._take(ref)
             self._expire()
 
-    def _claim_more(self) -> None:
+    def _claim_more(self) -> bool:
+        """Claim the next chunk of URLs; False once the source has no more."""
         chunk = next(self.chunks, None)
         if chunk is None:
             self.exhausted = True
-            return
+            return False
         decisions = ray.get(self.catalog.handle.claim_batch.remote(
             [url for _, url in chunk], self.cfg.refresh, self.batch_id))
         for (line, url), d in zip(chunk, decisions, strict=True):
@@ -175,25 +193,33 @@ class _Batch:
                 self.queue.add(_Pending(url, line, d["key"], d["token"], host))
             else:
                 self.emit(ImportResult(url=url, line=line, **{k: v for k, v in d.items() if k in _DECISION_FIELDS}))
+        return True
 
     def _refill(self) -> bool:
         """Top up in-flight tasks; False once everything is done."""
         while len(self.in_flight) < self.cfg.max_in_flight:
-            if self.queue.size < self.lookahead and not self.exhausted:
-                self._claim_more()
+            if self.queue.size < self.lookahead and not self.exhausted and self._claim_more():
                 continue
             pending = self.queue.pop()
             if pending is None:
-                if self.exhausted or self.queue.size >= self.lookahead:
-                    break
-                continue
-            pending.page_ref = self.gateways.for_url(pending.url).fetch.remote(pending.url)
-            ref = submit(pending.url, pending.key, pending.token, pending.page_ref, self.cfg_ref, self.cfg,
-                         self.catalog.handle)
-            self.in_flight[ref] = pending
-            if self.events:
-                self.events("queued", pending.url, line=pending.line)
+                break
+            self._submit(pending)
         return bool(self.in_flight) or self.queue.size > 0 or not self.exhausted
+
+    def _submit(self, pending: _Pending) -> None:
+        pending.page_ref = self.gateways.for_url(pending.url).fetch.remote(pending.url)
+        ref = submit(pending.url, pending.key, pending.token, pending.page_ref, self.cfg_ref, self.cfg,
+                     self.catalog.handle, steps=self.report_steps)
+        self.in_flight[ref] = pending
+        self._event("queued", pending, line=pending.line)
+
+    def _event(self, event: str, pending: _Pending, **fields: Any) -> None:
+        """A state change of one URL (the service overrides this to update its progress records)."""
+        if self.events:
+            self.events(event, pending.url, **fields)
+
+    def _emit(self, pending: _Pending, result: ImportResult) -> None:
+        self.emit(result)
 
     def _finish(self, ref: Any, result: ImportResult, release: bool) -> None:
         pending = self.in_flight.pop(ref)
@@ -205,7 +231,7 @@ class _Batch:
         if pending.started is not None:
             where.update(node_id=pending.started.node_id, pid=pending.started.pid,
                          started_at=pending.started.at)
-        self.emit(result.model_copy(update=where))
+        self._emit(pending, result.model_copy(update=where))
 
     def _take(self, ref: Any) -> None:
         pending = self.in_flight[ref]
@@ -224,18 +250,21 @@ class _Batch:
         if isinstance(item, Started):
             pending.started_at = time.monotonic()
             pending.started = item
-            if self.events:
-                self.events("started", pending.url, node_id=item.node_id, pid=item.pid, at=item.at)
+            self._event("started", pending, node_id=item.node_id, pid=item.pid, at=item.at)
+            return
+        if isinstance(item, Step):
+            self._event("step_started", pending, step=item.name, at=item.at)
             return
         if isinstance(item, NeedsLLM):
-            if self.events:
-                self.events("needs_llm", pending.url)
+            self._event("needs_llm", pending)
             # The parse task is done; the LLM answers in the gateway, then a new task saves.
             del self.in_flight[ref]
             pending.started_at = None
+            pending.structured = True
             outcome_ref = self.llm.structure.remote(item.text)
             new = submit_finish(pending.url, pending.key, pending.token, outcome_ref, pending.page_ref,
-                                self.cfg_ref, self.cfg, self.catalog.handle, item.seconds)
+                                self.cfg_ref, self.cfg, self.catalog.handle, item.seconds,
+                                steps=self.report_steps)
             self.in_flight[new] = pending
             return
         self._finish(ref, item, release=False)
@@ -258,8 +287,8 @@ class _Batch:
         unfinished = [*self.in_flight.values(), *self.queue.drain()]
         self.in_flight.clear()
         for pending in unfinished:
-            self.emit(ImportResult(url=pending.url, line=pending.line, status="cancelled",
-                                   error_kind="cancelled", error="run interrupted"))
+            self._emit(pending, ImportResult(url=pending.url, line=pending.line, status="cancelled",
+                                             error_kind="cancelled", error="run interrupted"))
         try:
             self.catalog.release([(p.key, p.token) for p in unfinished])
         except Exception:  # noqa: BLE001 - the actor may be gone already

@@ -7,7 +7,8 @@ the driver (`NeedsLLM`) and ends; the LLM gateway answers (llm_gateway.py), and 
 submitted with that answer's ObjectRef as argument, enriches and saves. No task ever waits on
 the LLM either.
 
-Both are streaming generator tasks: they first yield a `Started` marker, then their outcome. The
+Both are streaming generator tasks: they first yield a `Started` marker, then (for `ray-import
+serve` only) a `Step` marker as enrich and save begin, then their outcome. The
 marker tells the driver when a task really began running (not when it was queued or waiting for
 its argument), so `task.timeout_s` measures running time only. Expected failures (`PageError`)
 become failed results and the task returns normally; anything else is a bug and surfaces as a
@@ -44,6 +45,14 @@ class Started:
 
 
 @dataclass(frozen=True)
+class Step:
+    """A step begins (yielded only when the driver shows the current step: `ray-import serve`)."""
+
+    name: str
+    at: float
+
+
+@dataclass(frozen=True)
 class NeedsLLM:
     """A page the LLM must structure: its compact text, and the timings so far."""
 
@@ -72,24 +81,30 @@ def _failed(url: str, exc: PageError | StepFailure, attempts: int, timings: dict
 
 
 def _save(recipe: Recipe, page: FetchedPage, url: str, key: str, token: str, cfg: ImportConfig,
-          catalog: Any, timings: dict[str, float], **extra: Any) -> ImportResult:
+          catalog: Any, timings: dict[str, float], steps: bool, **extra: Any) -> Iterator[Step | ImportResult]:
     from scraper.enrich import enrich  # imported in the worker only (see _import_page)
 
+    if steps:
+        yield Step("enrich", time.time())
     try:
         enriched = _timed(timings, "enrich", enrich, recipe, page, cfg.enrich)
     except PageError as exc:
         catalog.release.remote([(key, token)])
-        return _failed(url, exc, page.attempts, timings, **extra)
+        yield _failed(url, exc, page.attempts, timings, **extra)
+        return
+    if steps:
+        yield Step("save", time.time())
     saved = _timed(timings, "save", ray.get, catalog.save.remote(key, token, enriched.to_document(slug="")))
-    return ImportResult(
+    yield ImportResult(
         url=url, status=saved["status"], slug=saved.get("slug"), error_kind=saved.get("error_kind"),
         error=saved.get("error"), error_stage="save" if saved["status"] == "failed" else None,
         attempts=page.attempts, extractor=recipe.extractor, seconds=timings, finished_at=time.time(), **extra)
 
 
 def _import_page(
-    fetched: FetchedPage | StepFailure, url: str, key: str, token: str, cfg: ImportConfig, catalog: Any
-) -> Iterator[Started | NeedsLLM | ImportResult]:
+    fetched: FetchedPage | StepFailure, url: str, key: str, token: str, cfg: ImportConfig, catalog: Any,
+    steps: bool = False,
+) -> Iterator[Started | Step | NeedsLLM | ImportResult]:
     # The parsing stack (recipe-scrapers, extruct, lxml: ~80 MB) is imported here, in the
     # worker, so the driver, which only submits these tasks, never loads it.
     from scraper.extract import extract
@@ -118,13 +133,13 @@ def _import_page(
         catalog.release.remote([(key, token)])
         yield _failed(url, exc, fetched.attempts, timings)
         return
-    yield _save(recipe, fetched, url, key, token, cfg, catalog, timings)
+    yield from _save(recipe, fetched, url, key, token, cfg, catalog, timings, steps)
 
 
 def _finish_llm(
     outcome: LLMOutcome, page: FetchedPage, url: str, key: str, token: str, cfg: ImportConfig,
-    catalog: Any, timings: dict[str, float]
-) -> Iterator[Started | ImportResult]:
+    catalog: Any, timings: dict[str, float], steps: bool = False,
+) -> Iterator[Started | Step | ImportResult]:
     yield _started()
     timings = {**timings, "structure": outcome.seconds}
     usage = {"llm_calls": outcome.calls, "llm_prompt_tokens": outcome.prompt_tokens,
@@ -135,7 +150,7 @@ def _finish_llm(
         failure = outcome.failure or StepFailure(kind="llm_invalid", stage="structure", message="no recipe")
         yield _failed(url, failure, page.attempts, timings, **usage)
         return
-    yield _save(outcome.recipe, page, url, key, token, cfg, catalog, timings, **usage)
+    yield from _save(outcome.recipe, page, url, key, token, cfg, catalog, timings, steps, **usage)
 
 
 import_page = ray.remote(num_returns="streaming")(_import_page)
@@ -152,13 +167,14 @@ def _options(url: str, cfg: ImportConfig) -> dict[str, Any]:
     }
 
 
-def submit(url: str, key: str, token: str, page_ref: Any, cfg_ref: Any, cfg: ImportConfig, catalog: Any) -> Any:
+def submit(url: str, key: str, token: str, page_ref: Any, cfg_ref: Any, cfg: ImportConfig, catalog: Any,
+           steps: bool = False) -> Any:
     """Submit one URL's parse task with the config's resources; returns its ObjectRefGenerator."""
-    return import_page.options(**_options(url, cfg)).remote(page_ref, url, key, token, cfg_ref, catalog)
+    return import_page.options(**_options(url, cfg)).remote(page_ref, url, key, token, cfg_ref, catalog, steps)
 
 
 def submit_finish(url: str, key: str, token: str, outcome_ref: Any, page_ref: Any, cfg_ref: Any,
-                  cfg: ImportConfig, catalog: Any, timings: dict[str, float]) -> Any:
+                  cfg: ImportConfig, catalog: Any, timings: dict[str, float], steps: bool = False) -> Any:
     """Submit the task that saves an LLM-structured recipe, once the LLM's answer exists."""
     return finish_llm.options(**_options(url, cfg)).remote(
-        outcome_ref, page_ref, url, key, token, cfg_ref, catalog, timings)
+        outcome_ref, page_ref, url, key, token, cfg_ref, catalog, timings, steps)

@@ -4,8 +4,8 @@ Why an actor: the old importer rebuilt its index on every request and guessed a 
 from whichever file was newest on disk. Here a single owner serialises every decision — a URL is
 claimed before any task touches it, a slug is allocated and the file written in the same call —
 so two tasks never import the same page and a slug always belongs to the result that names it.
-The actor runs on the driver's node, where the output folder is; tasks on other nodes send it the
-finished recipe, so no shared disk is needed. It is talked to in batches (`claim` takes a list).
+The actor runs on the driver's node, where the output folder is; tasks on any node hand the
+finished recipe to the driver, which sends it here, so no shared disk is needed. It is talked to in batches (`claim` takes a list).
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ from .report import ReportWriter, default_report_path
 from .results import ImportResult
 from .runtime import ensure_ray
 from .metrics import Metrics
-from .tasks import NeedsLLM, Started, Step, submit, submit_finish
+from .tasks import Enriched, NeedsLLM, Started, Step, submit, submit_finish
 
 _DECISION_FIELDS = {"status", "slug", "error_kind", "error", "duplicate_of"}
 
@@ -167,6 +167,8 @@ class _Batch:
         self.queue = _HostQueue(per_host=cfg.fetch.per_host_concurrency * 2)
         self.lookahead = max(cfg.claim_batch_size, cfg.max_in_flight * 4)
         self.in_flight: dict[Any, _Pending] = {}
+        # Catalog saves under way: save ref → (URL, the task's output, when the save was sent).
+        self.saving: dict[Any, tuple[_Pending, Enriched, float]] = {}
         # Tasks yield a marker at each step only when someone shows the current step (serve).
         self.report_steps = False
 
@@ -174,9 +176,7 @@ class _Batch:
         while self._refill():
             if stop is not None and stop.is_set():
                 raise KeyboardInterrupt
-            ready, _ = ray.wait(list(self.in_flight), num_returns=1, timeout=1.0)
-            for ref in ready:
-                self._take(ref)
+            self._wait(1.0)
             self._expire()
 
     def _claim_more(self) -> bool:
@@ -204,7 +204,19 @@ class _Batch:
             if pending is None:
                 break
             self._submit(pending)
-        return bool(self.in_flight) or self.queue.size > 0 or not self.exhausted
+        return bool(self.in_flight) or bool(self.saving) or self.queue.size > 0 or not self.exhausted
+
+    def _wait(self, timeout: float) -> None:
+        """Take whatever task output or save answer is ready (at most one wait of `timeout`)."""
+        refs = [*self.in_flight, *self.saving]
+        if not refs:
+            return
+        ready, _ = ray.wait(refs, num_returns=1, timeout=timeout)
+        for ref in ready:
+            if ref in self.saving:
+                self._saved(ref)
+            else:
+                self._take(ref)
 
     def _submit(self, pending: _Pending) -> None:
         pending.page_ref = self.gateways.for_url(pending.url).fetch.remote(pending.url)
@@ -222,7 +234,9 @@ class _Batch:
         self.emit(result)
 
     def _finish(self, ref: Any, result: ImportResult, release: bool) -> None:
-        pending = self.in_flight.pop(ref)
+        self._settle(self.in_flight.pop(ref), result, release)
+
+    def _settle(self, pending: _Pending, result: ImportResult, release: bool) -> None:
         pending.page_ref = None
         self.queue.done(pending)
         if release:
@@ -267,7 +281,31 @@ class _Batch:
                                 steps=self.report_steps)
             self.in_flight[new] = pending
             return
+        if isinstance(item, Enriched):
+            # The task is done; the catalog allocates the slug and writes the file.
+            del self.in_flight[ref]
+            self._event("step_started", pending, step="save")
+            save = self.catalog.handle.save.remote(pending.key, pending.token, item.document)
+            self.saving[save] = (pending, item, time.perf_counter())
+            return
         self._finish(ref, item, release=False)
+
+    def _saved(self, ref: Any) -> None:
+        pending, item, sent = self.saving.pop(ref)
+        seconds = {**item.seconds, "save": round(time.perf_counter() - sent, 4)}
+        try:
+            saved = ray.get(ref)
+        except RayError as exc:
+            self._settle(pending, ImportResult(url=pending.url, status="crashed", error_kind="crashed",
+                                               error_stage="save", error=_first_line(exc), seconds=seconds,
+                                               attempts=item.attempts, finished_at=time.time(), **item.extra),
+                         release=True)
+            return
+        self._settle(pending, ImportResult(
+            url=pending.url, status=saved["status"], slug=saved.get("slug"), error_kind=saved.get("error_kind"),
+            error=saved.get("error"), error_stage="save" if saved["status"] == "failed" else None,
+            attempts=item.attempts, extractor=item.extractor, seconds=seconds, finished_at=time.time(),
+            **item.extra), release=False)
 
     def _expire(self) -> None:
         """Cancel tasks that have been running (not queued) for longer than task.timeout_s."""
@@ -282,6 +320,11 @@ class _Batch:
 
     def cancel(self) -> None:
         """Ctrl-C: cancel what runs, account for every URL not yet done, free the claims."""
+        if self.saving:
+            # Saves are quick and already in the catalog's hands: let them land and report them.
+            ray.wait(list(self.saving), num_returns=len(self.saving), timeout=10)
+            for ref in list(self.saving):
+                self._saved(ref)
         for ref in self.in_flight:
             ray.cancel(ref, force=True)
         unfinished = [*self.in_flight.values(), *self.queue.drain()]

@@ -123,10 +123,8 @@ class _Engine(_Batch):
             for progress_id, done in service._take_cancels():
                 done.set_result(self._cancel_one(progress_id))
             self._refill()
-            if self.in_flight:
-                ready, _ = ray.wait(list(self.in_flight), num_returns=1, timeout=0.05)
-                for ref in ready:
-                    self._take(ref)
+            if self.in_flight or self.saving:
+                self._wait(0.05)
                 self._expire()
                 service._meters.set_in_flight(len(self.in_flight))
             else:
@@ -134,7 +132,10 @@ class _Engine(_Batch):
                 service._wake.clear()
 
     def _cancel_one(self, progress_id: str) -> bool:
-        """Cancel a queued or running import; False when it is not (or no longer) ours."""
+        """Cancel a queued or running import; False when it is not (or no longer) ours.
+
+        An import whose recipe is being saved is past cancelling: it finishes as imported.
+        """
         pending = self.queue.remove(lambda p: p.id == progress_id)
         if pending is not None:
             self.catalog.release([(pending.key, pending.token)])

@@ -8,9 +8,11 @@ submitted with that answer's ObjectRef as argument, enriches and saves. No task 
 the LLM either.
 
 Both are streaming generator tasks: they first yield a `Started` marker, then (for `ray-import
-serve` only) a `Step` marker as enrich and save begin, then their outcome. The
-marker tells the driver when a task really began running (not when it was queued or waiting for
-its argument), so `task.timeout_s` measures running time only. Expected failures (`PageError`)
+serve` only) a `Step` marker as enrich begins, then their outcome: a failed result, or the
+`Enriched` document, which the driver sends to the catalog actor to save, so a worker is free
+as soon as the recipe is enriched and never waits on the catalog (from another node, a network
+round trip). The `Started` marker tells the driver when a task really began running (not when it
+was queued or waiting for its argument), so `task.timeout_s` measures running time only. Expected failures (`PageError`)
 become failed results and the task returns normally; anything else is a bug and surfaces as a
 RayTaskError.
 """
@@ -53,6 +55,17 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Enriched:
+    """A recipe ready to save; the driver hands it to the catalog (see the module docstring)."""
+
+    document: dict[str, Any]
+    attempts: int
+    extractor: str | None
+    seconds: dict[str, float]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class NeedsLLM:
     """A page the LLM must structure: its compact text, and the timings so far."""
 
@@ -80,8 +93,8 @@ def _failed(url: str, exc: PageError | StepFailure, attempts: int, timings: dict
                         **extra)
 
 
-def _save(recipe: Recipe, page: FetchedPage, url: str, key: str, token: str, cfg: ImportConfig,
-          catalog: Any, timings: dict[str, float], steps: bool, **extra: Any) -> Iterator[Step | ImportResult]:
+def _enrich(recipe: Recipe, page: FetchedPage, url: str, key: str, token: str, cfg: ImportConfig,
+            catalog: Any, timings: dict[str, float], steps: bool, **extra: Any) -> Iterator[Step | ImportResult | Enriched]:
     from scraper.enrich import enrich  # imported in the worker only (see _import_page)
 
     if steps:
@@ -92,19 +105,14 @@ def _save(recipe: Recipe, page: FetchedPage, url: str, key: str, token: str, cfg
         catalog.release.remote([(key, token)])
         yield _failed(url, exc, page.attempts, timings, **extra)
         return
-    if steps:
-        yield Step("save", time.time())
-    saved = _timed(timings, "save", ray.get, catalog.save.remote(key, token, enriched.to_document(slug="")))
-    yield ImportResult(
-        url=url, status=saved["status"], slug=saved.get("slug"), error_kind=saved.get("error_kind"),
-        error=saved.get("error"), error_stage="save" if saved["status"] == "failed" else None,
-        attempts=page.attempts, extractor=recipe.extractor, seconds=timings, finished_at=time.time(), **extra)
+    yield Enriched(document=enriched.to_document(slug=""), attempts=page.attempts, extractor=recipe.extractor,
+                   seconds=timings, extra=extra)
 
 
 def _import_page(
     fetched: FetchedPage | StepFailure, url: str, key: str, token: str, cfg: ImportConfig, catalog: Any,
     steps: bool = False,
-) -> Iterator[Started | Step | NeedsLLM | ImportResult]:
+) -> Iterator[Started | Step | NeedsLLM | Enriched | ImportResult]:
     # The parsing stack (recipe-scrapers, extruct, lxml: ~80 MB) is imported here, in the
     # worker, so the driver, which only submits these tasks, never loads it.
     from scraper.extract import extract
@@ -133,13 +141,13 @@ def _import_page(
         catalog.release.remote([(key, token)])
         yield _failed(url, exc, fetched.attempts, timings)
         return
-    yield from _save(recipe, fetched, url, key, token, cfg, catalog, timings, steps)
+    yield from _enrich(recipe, fetched, url, key, token, cfg, catalog, timings, steps)
 
 
 def _finish_llm(
     outcome: LLMOutcome, page: FetchedPage, url: str, key: str, token: str, cfg: ImportConfig,
     catalog: Any, timings: dict[str, float], steps: bool = False,
-) -> Iterator[Started | Step | ImportResult]:
+) -> Iterator[Started | Step | Enriched | ImportResult]:
     yield _started()
     timings = {**timings, "structure": outcome.seconds}
     usage = {"llm_calls": outcome.calls, "llm_prompt_tokens": outcome.prompt_tokens,
@@ -150,7 +158,7 @@ def _finish_llm(
         failure = outcome.failure or StepFailure(kind="llm_invalid", stage="structure", message="no recipe")
         yield _failed(url, failure, page.attempts, timings, **usage)
         return
-    yield from _save(outcome.recipe, page, url, key, token, cfg, catalog, timings, steps, **usage)
+    yield from _enrich(outcome.recipe, page, url, key, token, cfg, catalog, timings, steps, **usage)
 
 
 import_page = ray.remote(num_returns="streaming")(_import_page)

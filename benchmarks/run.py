@@ -32,13 +32,14 @@ import bench_llm_baseline
 import bench_llm_stage
 import bench_overhead
 import bench_scaling
+import bench_serve
 import bench_throughput
 import common
 from common import BENCH, NLTK_DATA, PY, REPO, Context, child_env, fmt, log, wait_for_quiet
 
 BENCHMARKS = {m.NAME: m for m in (bench_throughput, bench_scaling, bench_llm_baseline, bench_catalog,
                                   bench_llm_stage,
-                                  bench_overhead)}
+                                  bench_overhead, bench_serve)}
 RESULTS = BENCH / "results"
 
 

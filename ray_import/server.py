@@ -35,7 +35,7 @@ from sse_starlette.sse import EventSourceResponse, ServerSentEvent
 from scraper.errors import InvalidURL
 
 from .urls import normalize_url
-from .service import ImportService, Progress, QueueFull, event_json
+from .service import ImportService, Progress, QueueFull
 
 TOKEN_ENV = "RAY_IMPORT_API_TOKEN"
 MAX_URL_LENGTH = 2048
@@ -251,13 +251,20 @@ def create_app(service: ImportService, token: str | None = None) -> FastAPI:
         sub = service.subscribe(wanted, resume)
 
         async def stream() -> Any:
+            # Everything already queued goes out as one write: a burst of 50 POSTs is then a few
+            # writes per client, not 50, on the loop that also answers the POSTs.
             try:
                 while True:
-                    item = await sub.queue.get()
-                    if item is None:
+                    items = [await sub.queue.get()]
+                    while not sub.queue.empty() and len(items) < 256:
+                        items.append(sub.queue.get_nowait())
+                    chunk = b"".join(
+                        ServerSentEvent(data=data, event=event, id=str(seq) if seq else None).encode()
+                        for item in items if item is not None for seq, event, data in (item,))
+                    if chunk:
+                        yield chunk
+                    if None in items:
                         return
-                    seq, event, record = item
-                    yield ServerSentEvent(data=event_json(record), event=event, id=str(seq) if seq else None)
             finally:
                 service.unsubscribe(sub)
 

@@ -188,6 +188,8 @@ class ImportService:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._meters = Metrics()
+        self._claims_waiting: dict[asyncio.AbstractEventLoop, list] = {}
+        self._claimers: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
         self._engine: _Engine | None = None
         self._thread: threading.Thread | None = None
         self.started_at = time.time()
@@ -267,7 +269,7 @@ class ImportService:
                 self._publish(progress_id, "queued")
         if new:
             try:
-                decisions = await self.catalog.claim_batch.remote([url for _, url in new], refresh)
+                decisions = await self._claim([url for _, url in new], refresh)
             except Exception as exc:
                 for progress_id, url in new:
                     self._finished(progress_id, ImportResult(url=url, status="crashed", error_kind="crashed",
@@ -287,6 +289,42 @@ class ImportService:
                         self._finished(progress_id, ImportResult(url=url, finished_at=time.time(), **fields))
             self._wake.set()
         return out
+
+    async def _claim(self, urls: list[str], refresh: bool) -> list[dict[str, Any]]:
+        """Claim URLs in the catalog, coalescing concurrent requests into one actor call.
+
+        50 POSTs at once would otherwise be 50 round trips queued at one actor: the last would
+        wait for all the others. Requests that arrive while a claim is under way go together
+        in the next one, so nothing waits for a timer.
+        """
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        waiting = self._claims_waiting.setdefault(loop, [])
+        waiting.append((urls, refresh, future))
+        if loop not in self._claimers:
+            self._claimers[loop] = loop.create_task(self._claimer(loop))
+        return await future
+
+    async def _claimer(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            while waiting := self._claims_waiting.pop(loop, []):
+                for refresh in (False, True):
+                    group = [(urls, future) for urls, r, future in waiting if r == refresh]
+                    if not group:
+                        continue
+                    try:
+                        decisions = await self.catalog.claim_batch.remote(
+                            [url for urls, _ in group for url in urls], refresh)
+                    except Exception as exc:  # noqa: BLE001 - each waiting request raises it
+                        for _, future in group:
+                            future.set_exception(exc)
+                        continue
+                    start = 0
+                    for urls, future in group:
+                        future.set_result(decisions[start:start + len(urls)])
+                        start += len(urls)
+        finally:
+            self._claimers.pop(loop, None)
 
     def get(self, progress_id: str) -> Progress | None:
         with self._lock:
@@ -325,7 +363,7 @@ class ImportService:
 
     def subscribe(self, ids: set[str] | None = None, last_event_id: int | None = None,
                   maxsize: int = 10_000) -> Subscriber:
-        """A queue of `(seq, event, record)` for the calling event loop.
+        """A queue of `(seq, event name, record as JSON)` for the calling event loop.
 
         First come the current records of `ids` (so a client that subscribes late still learns
         an outcome), or with `last_event_id` the events it missed that are still remembered.
@@ -337,13 +375,13 @@ class ImportService:
                     if seq > last_event_id and (ids is None or progress_id in ids):
                         entry = self._entries.get(progress_id)
                         if entry is not None:
-                            sub.queue.put_nowait((seq, event, entry.record.model_copy()))
+                            sub.queue.put_nowait((seq, event, event_json(entry.record)))
             elif ids:
                 for progress_id in ids:
                     entry = self._entries.get(progress_id)
                     if entry is not None:
                         event = entry.record.status if entry.record.done else "progress"
-                        sub.queue.put_nowait((0, event, entry.record.model_copy()))
+                        sub.queue.put_nowait((0, event, event_json(entry.record)))
             self._subscribers.add(sub)
         return sub
 
@@ -355,26 +393,33 @@ class ImportService:
         """Called under the lock; hands the event to every interested subscriber's loop."""
         seq = next(self._seq)
         self._recent.append((seq, progress_id, event))
-        record = self._entries[progress_id].record.model_copy()
-        for sub in list(self._subscribers):
-            if sub.ids is None or progress_id in sub.ids:
-                try:
-                    sub.loop.call_soon_threadsafe(self._offer, sub, (seq, event, record))
-                except RuntimeError:  # its loop is closed: the client is gone
-                    self._subscribers.discard(sub)
-
-    def _offer(self, sub: Subscriber, item: Any) -> None:
-        # Runs in the subscriber's loop. A client that does not keep up is dropped rather than
-        # buffered without bound; it can reconnect with Last-Event-ID.
-        if sub.dropped:
+        if not self._subscribers:
             return
-        try:
-            sub.queue.put_nowait(item)
-        except asyncio.QueueFull:
-            sub.dropped = True
-            self.unsubscribe(sub)
-            sub.queue.get_nowait()
-            sub.queue.put_nowait(None)
+        data = event_json(self._entries[progress_id].record)  # serialised once for every client
+        by_loop: dict[asyncio.AbstractEventLoop, list[Subscriber]] = {}
+        for sub in self._subscribers:
+            if sub.ids is None or progress_id in sub.ids:
+                by_loop.setdefault(sub.loop, []).append(sub)
+        for loop, subs in by_loop.items():
+            if loop.is_closed():  # the clients are gone
+                self._subscribers.difference_update(subs)
+                continue
+            # One wake-up of each loop per event, not one per client.
+            loop.call_soon_threadsafe(self._offer, subs, (seq, event, data))
+
+    def _offer(self, subs: list[Subscriber], item: Any) -> None:
+        # Runs in the subscribers' loop. A client that does not keep up is dropped rather than
+        # buffered without bound; it can reconnect with Last-Event-ID.
+        for sub in subs:
+            if sub.dropped:
+                continue
+            try:
+                sub.queue.put_nowait(item)
+            except asyncio.QueueFull:
+                sub.dropped = True
+                self.unsubscribe(sub)
+                sub.queue.get_nowait()
+                sub.queue.put_nowait(None)
 
     def _close(self, sub: Subscriber) -> None:
         self._subscribers.discard(sub)

@@ -4,7 +4,8 @@ Through the replay proxy (300 ms latency, like real sites), one repeat:
 
 - serve side: `ray-import serve --allow-private-networks --num-cpus 2` as a subprocess whose whole
   process tree (driver + every Ray process) is followed by `peak_rss.measure` (in a thread; the
-  load runs meanwhile in this process). N_CLIENTS SSE clients connect to /api/recipes/events;
+  load runs meanwhile in this process). N_CLIENTS SSE clients (in a process of their own, as the
+  programs they stand for would be) connect to /api/recipes/events;
   once the server counts them all, N_URLS POSTs of distinct corpus URLs go out at once
   (asyncio.gather, one connection each). Every POLL_INTERVAL_S every unfinished progress id is
   read (GET /api/recipes/progress/{id}) until all are terminal. Latency of every POST and every
@@ -141,10 +142,55 @@ class _SSEClient:
             self.final_status[record["progressId"]] = event
 
 
-async def _load(base: str, urls: list[str], n_clients: int, poll_interval: float,
-                timeout_s: float) -> dict[str, Any]:
+def _listeners(base: str, n_clients: int, conn: Any) -> None:
+    """The SSE clients, in their own process (like the other programs they stand for), so the
+    events they parse do not delay the POST timers of the load generator's event loop."""
+    asyncio.run(_listen_all(base, n_clients, conn))
+
+
+async def _listen_all(base: str, n_clients: int, conn: Any) -> None:
     clients = [_SSEClient(i) for i in range(n_clients)]
     tasks = [asyncio.create_task(c.listen(base)) for c in clients]
+    deadline = time.monotonic() + 30
+    while not all(c.connected or c.error for c in clients) and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    conn.send("ready")
+    while not conn.poll():
+        await asyncio.sleep(0.05)
+    wanted = set(conn.recv())
+    # Let every client get every final event (and a second one, if the server sent any).
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not all(c.error or wanted <= set(c.finals) for c in clients):
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(1.0)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    conn.send([{"events": dict(c.events), "finals": dict(c.finals), "final_status": c.final_status,
+                "heartbeats": c.heartbeats, "error": c.error} for c in clients])
+
+
+def _client_from(index: int, state: dict[str, Any]) -> _SSEClient:
+    client = _SSEClient(index)
+    client.events, client.finals = Counter(state["events"]), Counter(state["finals"])
+    client.final_status, client.heartbeats, client.error = state["final_status"], state["heartbeats"], state["error"]
+    return client
+
+
+async def _load(base: str, urls: list[str], n_clients: int, poll_interval: float,
+                timeout_s: float) -> dict[str, Any]:
+    import multiprocessing
+
+    parent, child = multiprocessing.Pipe()
+    listeners = multiprocessing.get_context("spawn").Process(target=_listeners, args=(base, n_clients, child),
+                                                             daemon=True)
+    listeners.start()
+    loop = asyncio.get_running_loop()
+    if not await loop.run_in_executor(None, parent.poll, 60):
+        listeners.kill()
+        raise RuntimeError("the SSE listener process did not start")
+    parent.recv()
+    clients: list[_SSEClient] = []
     # Pooled connections expire before uvicorn's 5 s keep-alive timeout closes them on its side
     # (reusing a connection the server is closing at that moment gives a ReadError).
     limits = httpx.Limits(max_connections=len(urls) + 10, max_keepalive_connections=len(urls) + 10,
@@ -157,7 +203,7 @@ async def _load(base: str, urls: list[str], n_clients: int, poll_interval: float
             deadline = time.monotonic() + 30
             while True:
                 subscribed = (await client.get(f"{base}/healthz")).json().get("subscribers", 0)
-                if subscribed >= n_clients or all(t.done() for t in tasks):
+                if subscribed >= n_clients or not listeners.is_alive():
                     break
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"only {subscribed} of {n_clients} SSE clients subscribed")
@@ -219,20 +265,21 @@ async def _load(base: str, urls: list[str], n_clients: int, poll_interval: float
                 await asyncio.gather(*(read(i) for i in sorted(pending)))
                 await asyncio.sleep(max(0.0, poll_interval - (time.monotonic() - tick)))
             all_terminal_by_poll = not pending
-            # Let the SSE clients get every final event (and a second one, if the server sent any).
             wanted = set(records)
-            sse_deadline = time.monotonic() + 15
-            while time.monotonic() < sse_deadline and not all(c.error or wanted <= set(c.finals)
-                                                                  for c in clients):
-                await asyncio.sleep(0.1)
-            await asyncio.sleep(1.0)
+            parent.send(sorted(wanted))
+            if await loop.run_in_executor(None, parent.poll, 60):
+                clients = [_client_from(i, state) for i, state in enumerate(parent.recv())]
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        listeners.join(timeout=10)
+        if listeners.is_alive():
+            listeners.kill()
 
     finished = [r.get("finishedAt") for r in records.values() if r.get("finishedAt")]
     statuses = Counter(r.get("status") for r in records.values())
+    if len(clients) < n_clients:
+        clients += [_client_from(i, {"events": {}, "finals": {}, "final_status": {}, "heartbeats": 0,
+                                     "error": "no report from the listener process"})
+                    for i in range(len(clients), n_clients)]
     final_ok = [all(c.finals.get(i) == 1 for i in wanted) and set(c.finals) == wanted for c in clients]
     agrees = [all(c.final_status.get(i) == records[i].get("status") for i in wanted) for c in clients]
     return {
@@ -495,12 +542,12 @@ def _summarize(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
 def markdown(result: dict[str, Any]) -> list[str]:
     s = result["summary"]
     n, k = result["urls"], result["sse_clients"]
-    sv, rn = s["serve"], s["run"]
+    sv = s["serve"]
     check = lambda ok: "yes" if ok else "**NO**"  # noqa: E731
     lines = [
         f"{n} distinct corpus URLs through the replay proxy at {result['latency_ms']} ms latency, default politeness. "
         f"**serve**: `ray-import serve --num-cpus 2 --allow-private-networks` as a subprocess (peak RSS/PSS of its "
-        f"whole process tree); {k} SSE clients on `/api/recipes/events`, then {n} POSTs at once (asyncio, one "
+        f"whole process tree); {k} SSE clients (in a process of their own) on `/api/recipes/events`, then {n} POSTs at once (asyncio, one "
         f"connection each), then every {POLL_INTERVAL_S:g} s a progress read of every unfinished id until all are "
         "terminal; latencies measured by the client (same machine: the client's CPU competes with the imports). "
         f"**run**: the same URLs through `ray-import run` (`num_cpus=2`). Medians of {sv['repeats']} repeat(s).",

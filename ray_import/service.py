@@ -22,7 +22,7 @@ import re
 import threading
 import time
 import uuid
-from collections import OrderedDict, deque
+from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,7 +178,8 @@ class ImportService:
         self.cfg = cfg
         self.out = Path(cfg.out).resolve()
         self._lock = threading.RLock()
-        self._entries: OrderedDict[str, _Entry] = OrderedDict()  # progress id → entry, oldest first
+        self._entries: dict[str, _Entry] = {}  # progress id → entry
+        self._done_order: deque[str] = deque()  # finished progress ids, in the order they finished
         self._active: dict[str, str] = {}  # URL key → progress id of its import in progress
         self._inbox: deque[_Pending] = deque()
         self._cancels: deque[tuple[str, Future]] = deque()
@@ -483,18 +484,10 @@ class ImportService:
             if self._active.get(entry.key) == progress_id:
                 del self._active[entry.key]
             self._publish(progress_id, result.status)
-            self._forget_old()
-
-    def _forget_old(self) -> None:
-        excess = len(self._entries) - len(self._active) - self.cfg.serve.history
-        if excess <= 0:
-            return
-        for progress_id in list(itertools.islice(self._entries, 0, None)):
-            if excess <= 0:
-                break
-            if self._entries[progress_id].record.done:
-                del self._entries[progress_id]
-                excess -= 1
+            # Finished records are forgotten oldest-finished first, beyond serve.history.
+            self._done_order.append(progress_id)
+            while len(self._done_order) > self.cfg.serve.history:
+                self._entries.pop(self._done_order.popleft(), None)
 
 
 def _put_end(sub: Subscriber) -> None:

@@ -401,3 +401,15 @@ def test_schemathesis_finds_no_server_error(start_api, tmp_path):
     )
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
     assert "No issues found" in proc.stdout or "passed" in proc.stdout.lower(), proc.stdout[-3000:]
+
+
+def test_finished_records_beyond_history_are_forgotten_oldest_first(start_api, sample_site):
+    api = start_api(serve={"history": 2})
+    url = sample_site.urls()[13]
+    first = wait_done(api, api.post("/api/recipes", json={"url": url}).json()["progressId"])
+    answers = [api.post("/api/recipes", json={"url": url}).json() for _ in range(3)]
+    assert [a["status"] for a in answers] == ["exists"] * 3
+    assert len({a["progressId"] for a in answers}) == 3
+    assert api.get(f"/api/recipes/progress/{first['progressId']}").status_code == 404
+    assert api.get(f"/api/recipes/progress/{answers[0]['progressId']}").status_code == 404
+    assert [api.get(f"/api/recipes/progress/{a['progressId']}").status_code for a in answers[1:]] == [200, 200]

@@ -1,8 +1,9 @@
 """Starting or joining Ray for a run.
 
 Local by default, without the dashboard (it costs ~900 MB here) unless asked; `address` or
-`RAY_ADDRESS` joins a cluster. Workers get the driver's proxy and NLTK_DATA variables through the
-job's runtime_env, so a site proxy and the ingredient tagger work on every node.
+`RAY_ADDRESS` joins a cluster. Workers get the driver's proxy and NLTK_DATA variables: on a
+cluster through the job's runtime_env, so a site proxy and the ingredient tagger work on every
+node; on a local instance by inheriting the driver's environment.
 """
 
 from __future__ import annotations
@@ -44,15 +45,18 @@ def ensure_ray(cfg: ImportConfig, log_to_driver: bool = True) -> bool:
     logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
     kwargs = {
         "namespace": NAMESPACE,
-        "runtime_env": {"env_vars": worker_env()},
         "logging_level": logging.WARNING,
         "log_to_driver": log_to_driver,
     }
     address = cfg.address or os.environ.get("RAY_ADDRESS")
     try:
         if address:
-            context = ray.init(address=address, **kwargs)
+            context = ray.init(address=address, runtime_env={"env_vars": worker_env()}, **kwargs)
         else:
+            # A local instance's workers inherit this process's environment. Giving them a
+            # runtime_env instead would make Ray start new workers for it and leave the ones it
+            # prestarted idle (two wasted processes, ~80 MB each, and two more start-ups).
+            os.environ.update(worker_env())  # NLTK_DATA made absolute: workers may start elsewhere
             context = ray.init(num_cpus=cfg.num_cpus, include_dashboard=cfg.dashboard,
                                dashboard_host="127.0.0.1", **kwargs)
     except ConnectionError as exc:

@@ -286,6 +286,14 @@ def create_app(service: ImportService, token: str | None = None) -> FastAPI:
     return app
 
 
+def _uvicorn_config(service: ImportService, token: str | None, port: int, grace_s: float) -> Any:
+    """One uvicorn setup for the CLI server and the background one."""
+    import uvicorn
+
+    return uvicorn.Config(create_app(service, token), host=service.cfg.serve.host, port=port,
+                          log_level="warning", lifespan="off", timeout_graceful_shutdown=grace_s)
+
+
 def serve(cfg: Any, token: str | None = None, announce: Any = None) -> None:
     """Run the API in this thread until SIGINT/SIGTERM, then cancel what runs and release claims."""
     import uvicorn
@@ -308,8 +316,7 @@ def serve(cfg: Any, token: str | None = None, announce: Any = None) -> None:
 
     service = ImportService(cfg).start()
     try:
-        config = uvicorn.Config(create_app(service, token), host=cfg.serve.host, port=cfg.serve.port,
-                                log_level="warning", lifespan="off", timeout_graceful_shutdown=2)
+        config = _uvicorn_config(service, token, cfg.serve.port, grace_s=2)
         if announce is not None:
             announce(service)
         _Server(config).run()
@@ -326,12 +333,9 @@ class BackgroundServer:
     """
 
     def __init__(self, cfg: Any, token: str | None = None, port: int = 0) -> None:
-        import uvicorn
-
         self.service = ImportService(cfg)
         self._token = token
-        self._config = uvicorn.Config(None, host=cfg.serve.host, port=port, log_level="warning",
-                                      lifespan="off", timeout_graceful_shutdown=1)
+        self._port = port
         self._server: Any = None
         self._thread: Any = None
         self.url = ""
@@ -343,8 +347,7 @@ class BackgroundServer:
         import uvicorn
 
         self.service.start()
-        self._config.app = create_app(self.service, self._token)
-        self._server = uvicorn.Server(self._config)
+        self._server = uvicorn.Server(_uvicorn_config(self.service, self._token, self._port, grace_s=1))
         self._thread = threading.Thread(target=self._server.run, name="ray-import-api", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + 30

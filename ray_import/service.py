@@ -431,17 +431,17 @@ class ImportService:
 
     # -- called from the engine thread --------------------------------------------------------
 
-    def _take_inbox(self) -> list[_Pending]:
+    def _drain(self, queue: deque) -> list:
         with self._lock:
-            items = list(self._inbox)
-            self._inbox.clear()
+            items = list(queue)
+            queue.clear()
             return items
 
+    def _take_inbox(self) -> list[_Pending]:
+        return self._drain(self._inbox)
+
     def _take_cancels(self) -> list[tuple[str, Future]]:
-        with self._lock:
-            items = list(self._cancels)
-            self._cancels.clear()
-            return items
+        return self._drain(self._cancels)
 
     def _changed(self, pending: _Pending, event: str, fields: dict[str, Any]) -> None:
         step = {"queued": "fetch", "needs_llm": "structure"}.get(event)

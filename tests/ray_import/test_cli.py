@@ -61,6 +61,9 @@ def test_run_with_a_failure_exits_1_and_prints_it(runner, sample_site, tmp_path)
         (["run", "URLS", "--config", "nope.toml"], "config file not found: nope.toml"),
         (["run", "URLS", "--bogus"], "No such option"),
         (["show", "../etc/passwd"], "not a slug"),
+        (["serve", "--port", "70000"], "invalid setting serve.port"),
+        (["serve", "--max-queue", "0"], "invalid setting serve.max_queue"),
+        (["serve", "--config", "nope.toml"], "config file not found: nope.toml"),
     ],
 )
 def test_usage_errors_exit_2_with_one_clear_line(runner, tmp_path, args, message):

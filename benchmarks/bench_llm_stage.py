@@ -151,3 +151,15 @@ def markdown(result: dict[str, Any]) -> list[str]:
             f"| {fmt(v['peak_rss_mb'])} | {goal(v['peak_rss_mb'], GOAL_RSS_MB, False)} | {fmt(v['peak_pss_mb'])} "
             f"| {fmt(v['ok'])} | {fmt(v['rate_limited'])} | {fmt(v['llm_max_in_flight'])} |")
     return lines
+
+
+def goals(result: dict[str, Any]) -> list[str]:
+    v = result["summary"].get("ray_import") or {}
+    if not v or "skipped" in v:
+        return []
+    return [
+        f"| {NAME} | makespan of {result['pages']} LLM pages / ideal | {fmt(v['vs_ideal'])}× "
+        f"| ≤ {GOAL_MAKESPAN}× | {goal(v['vs_ideal'], GOAL_MAKESPAN, False)} |",
+        f"| {NAME} | peak RSS, whole process tree (PSS {fmt(v['peak_pss_mb'])} MB) | {fmt(v['peak_rss_mb'])} MB "
+        f"| ≤ {GOAL_RSS_MB} MB | {goal(v['peak_rss_mb'], GOAL_RSS_MB, False)} |",
+    ]

@@ -1,8 +1,8 @@
 """1. No-LLM throughput: ray-import vs a sequential recipe-scrapers loop, on the corpus.
 
 Both sides fetch the same corpus pages through the same replay proxy (latency 0 ms, then 300 ms).
-ray-import runs twice per repeat: with the default politeness (per_host_concurrency=2,
-per_host_interval_s=0.5) and with per_host_interval_s=0 (the pure engine). Ray's fixed start-up
+ray-import runs with the default politeness (per_host_concurrency=2, per_host_interval_s=0.5);
+`--full` adds a run with per_host_interval_s=0 (the pure engine) each repeat. Ray's fixed start-up
 and shutdown are measured apart, as a `ray-import run` of an empty URL file, and taken out of the
 ratio: ratio = baseline_wall / (ray_import_wall - empty_run_wall).
 """
@@ -36,6 +36,12 @@ TITLE = "1. No-LLM throughput (corpus through the replay proxy)"
 LATENCIES_MS = (0, 300)
 GOALS = {0: 1.8, 300: 6.0}
 QUICK_PAGES = 16  # spread over the corpus
+LABELS = {"ray_default": "default politeness", "ray_interval0": "per_host_interval_s=0"}
+
+
+def _variants(runs: dict[str, Any]) -> list[str]:
+    """The ray-import variants this run measured, in LABELS order."""
+    return [v for v in LABELS if f"l{LATENCIES_MS[0]}_{v}" in runs]
 
 
 def _urls(ctx: Context) -> tuple[Path, int]:
@@ -54,13 +60,16 @@ def run(ctx: Context) -> dict[str, Any]:
             variants = {
                 "baseline": None,
                 "ray_default": child_env(RAY_IMPORT_FETCH__PROXY=proxy),
-                "ray_interval0": child_env(RAY_IMPORT_FETCH__PROXY=proxy,
-                                           RAY_IMPORT_FETCH__PER_HOST_INTERVAL_S="0"),
             }
+            if ctx.full:
+                variants["ray_interval0"] = child_env(RAY_IMPORT_FETCH__PROXY=proxy,
+                                                      RAY_IMPORT_FETCH__PER_HOST_INTERVAL_S="0")
             order = list(variants)
             for rep in range(ctx.repeats):
                 # Rotate the order each repeat so no variant always runs first (warm caches).
                 for variant in order[rep % len(order):] + order[:rep % len(order)]:
+                    if variant == "baseline" and not ctx.repeat_baseline(runs.get(f"l{latency}_baseline", [])):
+                        continue
                     name = f"{NAME}-l{latency}-{variant}-r{rep}"
                     out = ctx.dir(NAME) / f"out-l{latency}-{variant}"
                     if variant == "baseline":
@@ -94,7 +103,7 @@ def _summarize(runs: dict[str, list[dict[str, Any]]], n: int) -> dict[str, Any]:
         base = stats_of(runs[f"l{latency}_baseline"])
         base["ok"] = median(pick(runs[f"l{latency}_baseline"], "output", "ok"))
         row: dict[str, Any] = {"baseline": base}
-        for variant in ("ray_default", "ray_interval0"):
+        for variant in _variants(runs):
             rs = runs[f"l{latency}_{variant}"]
             stats = stats_of(rs)
             stats["imported"] = median(pick(rs, "report", "counts", "imported"))
@@ -121,13 +130,15 @@ def _summarize(runs: dict[str, list[dict[str, Any]]], n: int) -> dict[str, Any]:
 def _diagnose(runs: dict[str, list[dict[str, Any]]], summary: dict[str, Any]) -> dict[str, Any]:
     """Where the latency-0 gap comes from: step cost without Ray vs inside Ray workers."""
     inline = runs.get("steps_inline", [{}])[0].get("output") or {}
-    ray_runs = runs[f"l{LATENCIES_MS[0]}_ray_interval0"]
+    variant = _variants(runs)[-1]  # the pure engine (interval 0) when `--full` ran it
+    ray_runs = runs[f"l{LATENCIES_MS[0]}_{variant}"]
     parse = lambda totals: (totals.get("extract") or 0) + (totals.get("enrich") or 0)  # noqa: E731
     inline_parse = parse(inline.get("step_totals_s", {})) or None
     ray_parse = median([parse(r["report"]["step_totals_s"]) for r in ray_runs])
     base = summary[f"latency_{LATENCIES_MS[0]}"]["baseline"]
     roles = sorted({role for r in ray_runs for role in r["cpu_by_role"]})
     return {
+        "variant": variant,
         "baseline_cpu_s": base["cpu_s"],
         "inline_parse_s": round(inline_parse, 2) if inline_parse else None,
         "inline_cpu_s": inline.get("cpu_s"),
@@ -167,8 +178,8 @@ def markdown(result: dict[str, Any]) -> list[str]:
         b = row["baseline"]
         lines.append(f"| {latency} ms | baseline (sequential) | {fmt(b['wall_s'])} | 1 | 1 | | {fmt(b['ok'])} "
                      f"| {fmt(b['peak_rss_mb'])} | {fmt(b['peak_pss_mb'])} | {fmt(b['cpu_s'])} | {reps(f'l{latency}_baseline')} |")
-        for variant, label in (("ray_default", "ray-import, default politeness"),
-                               ("ray_interval0", "ray-import, per_host_interval_s=0")):
+        for variant in _variants(result["runs"]):
+            label = f"ray-import, {LABELS[variant]}"
             v = row[variant]
             lines.append(
                 f"| {latency} ms | {label} | {fmt(v['wall_s'])} | **{fmt(v['ratio'])}×** | {fmt(v['ratio_raw'])}× "
@@ -178,7 +189,7 @@ def markdown(result: dict[str, Any]) -> list[str]:
               "| latency | run | processing s | Σ fetch | Σ extract | Σ enrich | Σ save | p50 extract | p50 enrich |",
               "|---|---|---|---|---|---|---|---|---|"]
     for latency in LATENCIES_MS:
-        for variant in ("ray_default", "ray_interval0"):
+        for variant in _variants(result["runs"]):
             v = s[f"latency_{latency}"][variant]
             t, p = v["step_totals_s"], v["steps_p50"]
             lines.append(f"| {latency} ms | {variant} | {fmt(v['processing_s'])} | {fmt(t.get('fetch'))} | "
@@ -188,15 +199,17 @@ def markdown(result: dict[str, Any]) -> list[str]:
     if d:
         lines += [
             "",
-            f"Why latency 0 is far from {GOALS[0]}× (interval-0 runs, medians): the baseline used "
+            f"Why latency 0 is far from {GOALS[0]}× ({LABELS[d.get('variant', 'ray_interval0')]}, medians): "
+            "the baseline used "
             f"{fmt(d['baseline_cpu_s'])} CPU s in all. ray-import's own steps, run in one process without Ray "
             f"(`baselines/steps_inline.py`, once), spend {fmt(d['inline_parse_s'])} s in extract + enrich "
             f"({fmt(d['inline_cpu_s'])} CPU s with fetch): with that step cost and 2 perfect cores the ratio could "
-            f"reach at most {fmt(d['ceiling_ratio'])}×. Inside Ray workers the same steps sum to "
-            f"{fmt(d['ray_parse_s'])} s, **{fmt(d['ray_inflation'])}× their cost without Ray**; the whole process "
-            f"tree used {fmt(d['ray_cpu_s'])} CPU s: " + ", ".join(f"{k} {fmt(v, 1)}" for k, v in d["ray_cpu_by_role"].items())
-            + f" (processes seen per role: {d['ray_processes_by_role']}: Ray started more worker processes than "
-            "there are CPUs, and each new worker pays the imports and the NLP model load inside its first steps).",
+            f"reach at most {fmt(d['ceiling_ratio'])}×. Inside Ray workers the same steps take "
+            f"{fmt(d['ray_parse_s'])} s of wall time, **{fmt(d['ray_inflation'])}× as long as without Ray**: "
+            "each worker process pays the imports and the NLP model load inside its first steps, and the workers "
+            "share the 2 cores with the rest of the process tree, which used "
+            f"{fmt(d['ray_cpu_s'])} CPU s in all: " + ", ".join(f"{k} {fmt(v, 1)}" for k, v in d["ray_cpu_by_role"].items())
+            + f" (processes seen per role: {d['ray_processes_by_role']}).",
         ]
     return lines
 
@@ -204,7 +217,8 @@ def markdown(result: dict[str, Any]) -> list[str]:
 def goals(result: dict[str, Any]) -> list[str]:
     rows = []
     for latency in LATENCIES_MS:
-        for variant, label in (("ray_default", "default politeness"), ("ray_interval0", "per_host_interval_s=0")):
+        for variant in _variants(result["runs"]):
+            label = LABELS[variant]
             v = result["summary"][f"latency_{latency}"][variant]
             rows.append(f"| {NAME} | latency {latency} ms, {label}: baseline / (ray-import − start-up) "
                         f"| {fmt(v['ratio'])}× | ≥ {v['goal']}× | {v['goal_status']} |")

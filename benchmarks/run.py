@@ -1,13 +1,17 @@
 """Run the ray-import benchmark suite and write benchmarks/results/latest.{md,json}.
 
-    python benchmarks/run.py [--quick] [--only NAME ...] [--repeats 3]
+    python benchmarks/run.py [--full | --quick] [--only NAME ...] [--repeats 3]
 
 Each benchmark runs its comparisons side by side in this one run (same machine, same minutes),
-repeats each measurement and reports medians and ratios. A full run takes under 20 minutes on 2
-cores; `--quick` (1 repeat, smaller sizes, under 3 minutes) is a smoke test and writes
-benchmarks/results/quick.{md,json} instead, so it never replaces the full results. `--only`
-re-runs some benchmarks and keeps the others' last results in the file (each section says when
-it ran). See benchmarks/README.md.
+repeats each measurement and reports medians and ratios. Without options it runs the five
+comparisons of the benchmark issue (throughput, scaling, the old architecture, catalog,
+overhead) in under 20 minutes on 2 cores: every ray-import side is repeated, and a baseline side
+whose first run takes over 45 s (common.LONG_BASELINE_S) runs once. `--full` repeats
+every side, adds the diagnostic variants and the API-load and LLM-stage benchmarks (~50 min).
+`--quick` (1 repeat, smaller sizes, under 3 minutes) is a smoke test and writes
+benchmarks/results/quick.{md,json} instead, so it never replaces the real results. A run keeps
+the last results of the benchmarks it did not run in the file; each section says when and by
+which command it ran. See benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -40,6 +44,10 @@ from common import BENCH, NLTK_DATA, PY, REPO, Context, child_env, fmt, log, wai
 BENCHMARKS = {m.NAME: m for m in (bench_throughput, bench_scaling, bench_llm_baseline, bench_catalog,
                                   bench_llm_stage,
                                   bench_overhead, bench_serve)}
+# The default profile: the benchmark issue's five comparisons, sized to fit 20 minutes on 2 cores.
+# The others (the API under load, the LLM stage) run with --full or --only.
+DEFAULT = (bench_throughput.NAME, bench_scaling.NAME, bench_llm_baseline.NAME, bench_catalog.NAME,
+           bench_overhead.NAME)
 RESULTS = BENCH / "results"
 
 
@@ -111,7 +119,7 @@ def render(data: dict[str, Any]) -> str:
         "# ray-import benchmarks",
         "",
         f"Written by `{data['command']}` on {data['written_at']} "
-        f"({'QUICK smoke test: 1 repeat, smaller sizes — not for quoting' if data['quick'] else 'full run'}; "
+        f"({'QUICK smoke test: 1 repeat, smaller sizes — not for quoting' if data['quick'] else data.get('profile', 'full') + ' profile'}; "
         f"this run took {fmt(data['wall_s'] / 60, 1)} min, of which "
         f"{fmt(data.get('disturbance', {}).get('waited_for_quiet_s', 0) / 60, 1)} min waiting for other users' work "
         f"to calm down; {data.get('disturbance', {}).get('measurements_repeated', 0)} disturbed measurement(s) "
@@ -150,9 +158,10 @@ def render(data: dict[str, Any]) -> str:
             lines += module.markdown({})
             continue
         if entry is None:
-            lines.append("Not run in this run (`--only`).")
+            lines.append("Not run yet: `python benchmarks/run.py --only " + name + "`.")
             continue
-        lines.append(f"_Ran {entry['ran_at']}, {fmt(entry['seconds'] / 60, 1)} min, repeats={entry['repeats']}._")
+        by = f" by `{entry['command']}`" if entry.get("command") else ""
+        lines.append(f"_Ran {entry['ran_at']}{by}, {fmt(entry['seconds'] / 60, 1)} min, repeats={entry['repeats']}._")
         lines.append("")
         if "error" in entry:
             lines += ["**Failed:**", "", "```", entry["error"], "```"]
@@ -163,21 +172,26 @@ def render(data: dict[str, Any]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1 repeat, smaller sizes (smoke test, < 3 min)")
+    profile = parser.add_mutually_exclusive_group()
+    profile.add_argument("--quick", action="store_true", help="1 repeat, smaller sizes (smoke test, < 3 min)")
+    profile.add_argument("--full", action="store_true",
+                         help="every benchmark, every side repeated, diagnostics too (~50 min on 2 cores)")
     parser.add_argument("--only", nargs="+", choices=list(BENCHMARKS), metavar="NAME",
                         help=f"run only these: {', '.join(BENCHMARKS)}")
     parser.add_argument("--repeats", type=int, default=None, help="repeats per measurement [3; --quick: 1]")
     args = parser.parse_args()
     repeats = args.repeats or (1 if args.quick else 3)
-    ctx = Context(repeats=repeats, quick=args.quick)
-    names = args.only or [n for n, m in BENCHMARKS.items() if getattr(m, "AVAILABLE", True)]
+    ctx = Context(repeats=repeats, quick=args.quick, full=args.full)
+    names = args.only or [n for n, m in BENCHMARKS.items()
+                          if getattr(m, "AVAILABLE", True) and (args.full or n in DEFAULT)]
     stem = "quick" if args.quick else "latest"
     json_path, md_path = RESULTS / f"{stem}.json", RESULTS / f"{stem}.md"
     data: dict[str, Any] = {"benchmarks": {}}
-    if args.only and json_path.is_file():
-        data = json.loads(json_path.read_text("utf-8"))  # keep the other benchmarks' last results
+    if json_path.is_file():
+        data = json.loads(json_path.read_text("utf-8"))  # keep the benchmarks not run now
     started = time.perf_counter()
-    data.update(command="python benchmarks/run.py " + " ".join(sys.argv[1:]), quick=args.quick,
+    command = " ".join(["python benchmarks/run.py", *sys.argv[1:]])
+    data.update(command=command, quick=args.quick, profile="quick" if args.quick else "full" if args.full else "default",
                 machine=machine(), written_at=None, wall_s=0)
     log(f"machine: {data['machine']['cpu_model']}, {data['machine']['logical_cpus']} CPUs; "
         f"running {', '.join(names)} with repeats={repeats}{' (quick)' if args.quick else ''}")
@@ -188,7 +202,8 @@ def main() -> None:
             log(f"{name}: {module.REASON}")
             continue
         t0 = time.perf_counter()
-        entry: dict[str, Any] = {"ran_at": datetime.now(UTC).isoformat(timespec="seconds"), "repeats": repeats}
+        entry: dict[str, Any] = {"ran_at": datetime.now(UTC).isoformat(timespec="seconds"), "repeats": repeats,
+                                 "command": command, "git_commit": data["machine"]["git_commit"]}
         try:
             entry["result"] = module.run(ctx)
         except Exception:  # noqa: BLE001 - one broken benchmark must not lose the others' results

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import threading
-import time
 
 import psutil
 

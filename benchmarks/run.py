@@ -170,6 +170,13 @@ def render(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def selected(only: list[str] | None, full: bool) -> list[str]:
+    """The benchmarks a run measures: `--only`'s, else the profile's (default or `--full`)."""
+    if only:
+        return list(only)
+    return [n for n, m in BENCHMARKS.items() if getattr(m, "AVAILABLE", True) and (full or n in DEFAULT)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     profile = parser.add_mutually_exclusive_group()
@@ -182,8 +189,7 @@ def main() -> None:
     args = parser.parse_args()
     repeats = args.repeats or (1 if args.quick else 3)
     ctx = Context(repeats=repeats, quick=args.quick, full=args.full)
-    names = args.only or [n for n, m in BENCHMARKS.items()
-                          if getattr(m, "AVAILABLE", True) and (args.full or n in DEFAULT)]
+    names = selected(args.only, args.full)
     stem = "quick" if args.quick else "latest"
     json_path, md_path = RESULTS / f"{stem}.json", RESULTS / f"{stem}.md"
     data: dict[str, Any] = {"benchmarks": {}}

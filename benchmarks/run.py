@@ -17,6 +17,7 @@ which command it ran. See benchmarks/README.md.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -85,14 +86,23 @@ def machine() -> dict[str, Any]:
         "ray_import": version("ray-import"),
         "httpx": version("httpx"),
         "ingredient_parser_nlp": version("ingredient-parser-nlp"),
-        "nltk_data": str(NLTK_DATA) if NLTK_DATA.is_dir() and "NLTK_DATA" not in os.environ
-        else os.environ.get("NLTK_DATA"),
+        "nltk_data": _relative(str(NLTK_DATA)) if NLTK_DATA.is_dir() and "NLTK_DATA" not in os.environ
+        else _relative(os.environ.get("NLTK_DATA")),
         "git_commit": git("rev-parse", "--short", "HEAD").strip(),
         # The code measured is the working tree: list what differs from the commit.
         "git_dirty": [line[3:] for line in git("status", "--porcelain", "--", "ray_import", "scraper").splitlines()],
         "parallel_speedup_2_procs": parallel_speedup(),
+        # Ray imports pyarrow in each of its processes when it can (~36 MB RSS each): say so.
+        "pyarrow_importable": importlib.util.find_spec("pyarrow") is not None,
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
+
+
+def _relative(path: str | None) -> str | None:
+    """A path as the repo sees it (`../shared/...`): the committed report names no machine's folders."""
+    if not path:
+        return path
+    return os.path.relpath(Path(path).resolve(), REPO)
 
 
 _SPIN = "import time\nt=time.perf_counter()\nx=0\nfor i in range(6_000_000): x+=i*i\nprint(time.perf_counter()-t)"
@@ -113,6 +123,20 @@ def parallel_speedup() -> float:
     return round(2 * one / two, 2)
 
 
+def _runs_table(data: dict[str, Any]) -> list[str]:
+    """Which run each section comes from, when a report merges several (`--only`)."""
+    runs = data.get("runs") or []
+    if len(runs) < 2:
+        return []
+    lines = ["", "The sections below come from these runs, on this machine:", "",
+             "| command | profile | started | git | took | 2-process speed-up | sections |", "|---|---|---|---|---|---|---|"]
+    for run in runs:
+        lines.append(f"| `{run['command']}` | {run['profile']} | {run['started_at']} | {run['git_commit']} "
+                     f"| {fmt(run['wall_s'] / 60, 1)} min | {run.get('parallel_speedup_2_procs')}× "
+                     f"| {', '.join(run['benchmarks'])} |")
+    return [*lines, ""]
+
+
 def render(data: dict[str, Any]) -> str:
     m = data["machine"]
     lines = [
@@ -124,6 +148,7 @@ def render(data: dict[str, Any]) -> str:
         f"{fmt(data.get('disturbance', {}).get('waited_for_quiet_s', 0) / 60, 1)} min waiting for other users' work "
         f"to calm down; {data.get('disturbance', {}).get('measurements_repeated', 0)} disturbed measurement(s) "
         "taken again).",
+        *_runs_table(data),
         "Timings are ratios measured side by side in the same run (medians of the repeats), not absolute "
         "claims; memory is the peak total RSS (and PSS, shared pages counted once) of every process involved "
         "(driver + Ray processes), sampled every 0.25 s by `benchmarks/peak_rss.py`.",
@@ -139,6 +164,10 @@ def render(data: dict[str, Any]) -> str:
         f"(git {m['git_commit']}{', working tree differs in ' + ', '.join(m['git_dirty']) if m['git_dirty'] else ''})",
         f"- NLTK data: {m['nltk_data'] or 'absent (English ingredients use the rule-based parser)'}; "
         f"load average at start {m['load_average_at_start']}",
+        "- pyarrow importable: " + {True: "**yes**: Ray loads it into each of its processes (~36 MB RSS each), so "
+                                    "every ray-import memory figure here is ~300 MB higher than for a user without it",
+                                    False: "no (as after `pip install -e '.[bench]'`: what a user runs)",
+                                    None: "not recorded"}[m.get("pyarrow_importable")],
         "- Columns \"other procs' CPU s\" are CPU seconds used meanwhile by processes outside the measured tree "
         "and the proxy (another user's work on the machine): large values mean a disturbed measurement.",
         "",
@@ -170,6 +199,23 @@ def render(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def history(runs: list[dict[str, Any]], this_run: dict[str, Any]) -> list[dict[str, Any]]:
+    """The runs the report's sections come from: earlier runs keep only the sections not re-run."""
+    kept = []
+    for run in runs:
+        if run.get("started_at") == this_run["started_at"]:
+            continue
+        left = [name for name in run["benchmarks"] if name not in this_run["benchmarks"]]
+        if left:
+            kept.append({**run, "benchmarks": left})
+    return [*kept, this_run]
+
+
+def _profile(args: argparse.Namespace) -> str:
+    base = "quick" if args.quick else "full" if args.full else "default"
+    return f"{base}, --only" if args.only else base
+
+
 def selected(only: list[str] | None, full: bool) -> list[str]:
     """The benchmarks a run measures: `--only`'s, else the profile's (default or `--full`)."""
     if only:
@@ -197,8 +243,12 @@ def main() -> None:
         data = json.loads(json_path.read_text("utf-8"))  # keep the benchmarks not run now
     started = time.perf_counter()
     command = " ".join(["python benchmarks/run.py", *sys.argv[1:]])
-    data.update(command=command, quick=args.quick, profile="quick" if args.quick else "full" if args.full else "default",
+    data.update(command=command, quick=args.quick, profile=_profile(args),
                 machine=machine(), written_at=None, wall_s=0)
+    this_run: dict[str, Any] = {"command": command, "profile": data["profile"], "git_commit": data["machine"]["git_commit"],
+                                "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                                "parallel_speedup_2_procs": data["machine"]["parallel_speedup_2_procs"],
+                                "benchmarks": [], "wall_s": 0}
     log(f"machine: {data['machine']['cpu_model']}, {data['machine']['logical_cpus']} CPUs; "
         f"running {', '.join(names)} with repeats={repeats}{' (quick)' if args.quick else ''}")
     os.environ.update({k: v for k, v in child_env().items() if k == "RAY_USAGE_STATS_ENABLED"})
@@ -220,6 +270,9 @@ def main() -> None:
         data["wall_s"] = round(time.perf_counter() - started, 1)
         data["disturbance"] = {"waited_for_quiet_s": round(common._quiet_waited[0], 1),
                                "measurements_repeated": common._retries[0]}
+        this_run.update(wall_s=data["wall_s"], disturbance=data["disturbance"],
+                        benchmarks=[*this_run["benchmarks"], name])
+        data["runs"] = history(data.get("runs", []), this_run)
         data["written_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         RESULTS.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(data, indent=1, default=str) + "\n", "utf-8")

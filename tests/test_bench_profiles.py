@@ -70,3 +70,16 @@ def test_goal_rows_render_met_and_missed(bench) -> None:
     met, rss = bench_llm_stage.goals(stage)
     assert met.endswith("| met |") and rss.endswith("| missed |")
     assert bench_llm_stage.goals({"pages": 8, "summary": {"ray_import": {"skipped": "no ray[data]"}}}) == []
+
+
+def test_report_history_keeps_only_the_sections_each_run_still_provides(bench) -> None:
+    run, _ = bench
+    first = {"started_at": "t1", "benchmarks": ["throughput", "scaling", "serve"]}
+    second = {"started_at": "t2", "benchmarks": ["serve"]}
+    runs = run.history([first], second)
+    assert [r["benchmarks"] for r in runs] == [["throughput", "scaling"], ["serve"]]
+    # A run whose every section was measured again drops out; updating the current run replaces it.
+    third = {"started_at": "t3", "benchmarks": ["throughput", "scaling"]}
+    assert [r["started_at"] for r in run.history(runs, third)] == ["t2", "t3"]
+    assert run.history([*runs, {**third}], {**third, "benchmarks": ["throughput", "scaling", "catalog"]})[-1][
+        "benchmarks"] == ["throughput", "scaling", "catalog"]

@@ -8,8 +8,8 @@ comparisons of the benchmark issue (throughput, scaling, the old architecture, c
 overhead) in under 20 minutes on 2 cores: every ray-import side is repeated, and a baseline side
 whose first run takes over 45 s (common.LONG_BASELINE_S) runs once. `--full` repeats
 every side, adds the diagnostic variants and the API-load and LLM-stage benchmarks (~50 min).
-`--quick` (1 repeat, smaller sizes, under 3 minutes) is a smoke test and writes
-benchmarks/results/quick.{md,json} instead, so it never replaces the real results. A run keeps
+`--full` writes benchmarks/results/full.{md,json} and `--quick` (1 repeat, smaller sizes, under 4
+minutes, a smoke test) quick.{md,json}, so neither replaces the default run's results. A run keeps
 the last results of the benchmarks it did not run in the file; each section says when and by
 which command it ran. See benchmarks/README.md.
 """
@@ -236,7 +236,9 @@ def main() -> None:
     repeats = args.repeats or (1 if args.quick else 3)
     ctx = Context(repeats=repeats, quick=args.quick, full=args.full)
     names = selected(args.only, args.full)
-    stem = "quick" if args.quick else "latest"
+    # Each profile has its own report, so a smoke test or a 50-minute --full never replaces the
+    # 20-minute default run's results (and vice versa).
+    stem = "quick" if args.quick else "full" if args.full else "latest"
     json_path, md_path = RESULTS / f"{stem}.json", RESULTS / f"{stem}.md"
     data: dict[str, Any] = {"benchmarks": {}}
     if json_path.is_file():

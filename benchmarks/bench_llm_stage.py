@@ -56,9 +56,9 @@ INSTALL_RAY_DATA = (f"pip install --target {RAY_DATA_SITE.relative_to(REPO)} --n
                     "python-dateutil tzdata")
 
 
-def _ray_data_env() -> tuple[dict[str, str] | None, str]:
+def _ray_data_env(pyarrow_in_main_env: bool) -> tuple[dict[str, str] | None, str]:
     """The Ray Data side's environment, or None and why it cannot run."""
-    if importlib.util.find_spec("pyarrow") is not None:
+    if pyarrow_in_main_env:
         return child_env(), "pyarrow is in the main environment (every Ray process of every side loads it)"
     if (RAY_DATA_SITE / "pyarrow").is_dir():
         return child_env(PYTHONPATH=os.pathsep.join((str(REPO), str(RAY_DATA_SITE)))), f"pyarrow from {RAY_DATA_SITE.name}/"
@@ -86,7 +86,9 @@ def run(ctx: Context) -> dict[str, Any]:
     from scraper.readable import page_text
 
     folder = _pages(ctx, ctx.quick)
-    ray_data_env, ray_data_note = _ray_data_env()
+    # Recorded with the section: a merged report's machine block may come from another run.
+    pyarrow_in_main_env = importlib.util.find_spec("pyarrow") is not None
+    ray_data_env, ray_data_note = _ray_data_env(pyarrow_in_main_env)
     runs: dict[str, list[dict[str, Any]]] = {}
     with SampleSite(pages_dir=folder) as site:
         urls_file = write_lines(ctx.dir(NAME) / "urls.txt", site.urls())
@@ -146,7 +148,7 @@ def run(ctx: Context) -> dict[str, Any]:
         stats["vs_ideal"] = ratio(stats["makespan_s"], side_ideal)
         summary[side] = stats
     return {"pages": pages, "ideal_s": ideal, "summary": summary, "runs": runs, "ray_data": ray_data_note,
-            "pyarrow_in_main_env": importlib.util.find_spec("pyarrow") is not None}
+            "pyarrow_in_main_env": pyarrow_in_main_env}
 
 
 def markdown(result: dict[str, Any]) -> list[str]:

@@ -71,10 +71,10 @@ class Context:
     def repeat_baseline(self, previous: Sequence[dict[str, Any]]) -> bool:
         """Whether to measure a baseline side again, given its runs so far.
 
-        Why: the baselines that run longest are also the steadiest (a sequential loop waiting
-        on a fixed 300 ms latency: 81.0 / 81.0 / 81.0 s; the old architecture's subprocesses:
-        224.7 / 235.8 / 222.4 s and 48.4 / 48.7 / 49.6 s), and repeating them three times alone
-        would take ~16 of the suite's 20 minutes. Each ray-import side is still repeated.
+        Why: the baselines that run longest are also the steadiest (in a `--full` run, the
+        sequential loop waiting on a 300 ms latency: 80.5 / 81.8 / 81.4 s; the old architecture's
+        subprocesses: 224.3 / 222.0 / 224.4 s and 48.3 / 48.5 / 49.3 s), and repeating them would
+        add ~11 minutes to a run that must fit 20. Each ray-import side is still repeated.
         """
         if self.full or not previous:
             return True

@@ -107,7 +107,8 @@ def child_env(**extra: str) -> dict[str, str]:
 
 
 def run_measured(cmd: Sequence[str], env: dict[str, str], name: str, ctx: Context,
-                 side_pids: Sequence[int] = (), prepare: Callable[[], None] | None = None) -> dict[str, Any]:
+                 side_pids: Sequence[int] = (), prepare: Callable[[], None] | None = None,
+                 retry: bool = True, **measure_options: Any) -> dict[str, Any]:
     """measure() one command; adds its stdout (and JSON, if it printed one), start time, and the
     CPU that other processes used meanwhile (`side_pids`: the proxy/site; `foreign_cpu_s`:
     everything else on the machine, e.g. someone else's tests).
@@ -115,20 +116,24 @@ def run_measured(cmd: Sequence[str], env: dict[str, str], name: str, ctx: Contex
     A measurement during which other processes used more than DISTURBED_SHARE of the machine is
     taken again once (at most MAX_RETRIES per suite run); the disturbed one is kept under
     `disturbed_attempt`. `prepare` runs before each attempt (e.g. to empty an output folder).
+    `measure_options` go to `peak_rss.measure` (interval, timeline_every_s, progress). With
+    `retry=False` a disturbed measurement is kept as it is (a 20-minute run is not taken twice):
+    its `foreign_cpu_s` says how disturbed it was.
     """
-    result = _measure_once(cmd, env, name, ctx, side_pids, prepare)
+    result = _measure_once(cmd, env, name, ctx, side_pids, prepare, **measure_options)
     capacity = result["wall_s"] * (os.cpu_count() or 1)
-    if not ctx.quick and result["foreign_cpu_s"] > DISTURBED_SHARE * capacity and _retries[0] < MAX_RETRIES:
+    if retry and not ctx.quick and result["foreign_cpu_s"] > DISTURBED_SHARE * capacity and _retries[0] < MAX_RETRIES:
         _retries[0] += 1
         log(f"{name}: other processes used {result['foreign_cpu_s']:.0f} of {capacity:.0f} CPU s; measuring again")
         first = result
-        result = _measure_once(cmd, env, name, ctx, side_pids, prepare)
+        result = _measure_once(cmd, env, name, ctx, side_pids, prepare, **measure_options)
         result["disturbed_attempt"] = {k: first[k] for k in ("wall_s", "foreign_cpu_s", "cpu_s", "peak_rss_mb")}
     return result
 
 
 def _measure_once(cmd: Sequence[str], env: dict[str, str], name: str, ctx: Context,
-                  side_pids: Sequence[int], prepare: Callable[[], None] | None) -> dict[str, Any]:
+                  side_pids: Sequence[int], prepare: Callable[[], None] | None,
+                  **measure_options: Any) -> dict[str, Any]:
     logs = ctx.dir("logs")
     out_path, err_path = logs / f"{name}.out", logs / f"{name}.err"
     waited = 0.0 if ctx.quick else wait_for_quiet(side_pids)
@@ -138,7 +143,8 @@ def _measure_once(cmd: Sequence[str], env: dict[str, str], name: str, ctx: Conte
     host_before = _host_busy()
     started_at = time.time()
     with open(out_path, "w") as out, open(err_path, "w") as err:
-        result = measure(list(cmd), interval=SAMPLE_INTERVAL_S, env=env, stdout=out, stderr=err)
+        options = {"interval": SAMPLE_INTERVAL_S, **measure_options}
+        result = measure(list(cmd), env=env, stdout=out, stderr=err, **options)
     host_cpu = _host_busy() - host_before
     side_cpu = sum(_cpu_of(pid) - before for pid, before in zip(side_pids, side, strict=True))
     result["started_at"] = started_at
@@ -208,8 +214,12 @@ def replay_proxy(ctx: Context, latency_ms: float = 0, manifests: Sequence[Path] 
 
 
 def ray_import_run(ctx: Context, urls_file: Path, out: Path, name: str, env: dict[str, str],
-                   side_pids: Sequence[int] = ()) -> dict[str, Any]:
-    """`ray-import run` into a fresh folder, measured; adds what its JSON report says."""
+                   side_pids: Sequence[int] = (), quiet: bool = True, retry: bool = True,
+                   **measure_options: Any) -> dict[str, Any]:
+    """`ray-import run` into a fresh folder, measured; adds what its JSON report says.
+
+    `quiet=False` keeps the progress lines (in logs/<name>.err); `measure_options` go to measure().
+    """
     report = out.with_name(out.name + ".report.json")
 
     def fresh() -> None:
@@ -218,7 +228,8 @@ def ray_import_run(ctx: Context, urls_file: Path, out: Path, name: str, env: dic
         report.unlink(missing_ok=True)
 
     result = run_measured([*ray_import_cmd(), "run", str(urls_file), "--out", str(out),
-                           "--report", str(report), "-q"], env, name, ctx, side_pids, prepare=fresh)
+                           "--report", str(report), *(["-q"] if quiet else [])], env, name, ctx, side_pids,
+                          prepare=fresh, retry=retry, **measure_options)
     result["report"] = summarize_report(report, result)
     return result
 

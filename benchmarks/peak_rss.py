@@ -21,6 +21,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import psutil
@@ -53,17 +54,28 @@ def _role(proc: psutil.Process, root_pid: int) -> str:
         return "gcs"
     if name == "raylet":
         return "raylet"
+    if "agent" in cmd.lower():  # the dashboard agent and the runtime-env agent
+        return "agents"
     return "other"
 
 
 # When a process is seen under several roles (a fresh Ray worker before it becomes the catalog actor,
 # a worker whose title cannot be read as it exits), the most specific one counts.
-_RANK = {"other": 0, "workers": 1, "gcs": 2, "raylet": 2, "driver": 3, "catalog": 3, "gateway": 3}
+_RANK = {"other": 0, "agents": 0, "workers": 1, "gcs": 2, "raylet": 2, "driver": 3, "catalog": 3, "gateway": 3}
 
 
-def measure(cmd: list[str], interval: float = 0.2, pss: bool = True, **popen: Any) -> dict:
-    """Run `cmd` (extra keyword arguments go to `subprocess.Popen`: env, cwd, stdout...)."""
+def measure(cmd: list[str], interval: float = 0.2, pss: bool = True,
+            timeline_every_s: float | None = None, progress: Callable[[], int] | None = None,
+            **popen: Any) -> dict:
+    """Run `cmd` (extra keyword arguments go to `subprocess.Popen`: env, cwd, stdout...).
+
+    With `timeline_every_s`, also keeps a sample of the tree every so often (`timeline`: seconds,
+    `progress()` — e.g. URLs done —, total RSS and PSS, and RSS by role), so growth over a long
+    run can be followed per role, not only its peak.
+    """
     started = time.perf_counter()
+    timeline: list[dict[str, Any]] = []
+    next_sample = 0.0
     proc = subprocess.Popen(cmd, **popen)
     root = psutil.Process(proc.pid)
     peak_rss = peak_pss = peak_n = peak_root = 0
@@ -94,6 +106,13 @@ def measure(cmd: list[str], interval: float = 0.2, pss: bool = True, **popen: An
                 continue
         for role, value in role_rss.items():
             role_peaks[role] = max(role_peaks.get(role, 0), value)
+        elapsed = time.perf_counter() - started
+        if timeline_every_s is not None and elapsed >= next_sample and rss:
+            next_sample = elapsed + timeline_every_s
+            timeline.append({"t": round(elapsed, 1), "done": progress() if progress else None,
+                             "rss_mb": round(rss / 2**20, 1),
+                             "pss_mb": round(pss_total / 2**20, 1) if pss else None,
+                             "rss_by_role_mb": {r: round(v / 2**20, 1) for r, v in sorted(role_rss.items())}})
         peak_rss, peak_pss, peak_n = max(peak_rss, rss), max(peak_pss, pss_total), max(peak_n, len(procs))
         time.sleep(interval)
     by_role: dict[str, float] = {}
@@ -110,6 +129,7 @@ def measure(cmd: list[str], interval: float = 0.2, pss: bool = True, **popen: An
         "peak_rss_by_role_mb": {role: round(v / 2**20) for role, v in sorted(role_peaks.items())},
         "processes_by_role": {role: sum(1 for r, _ in cpu.values() if r == role) for role in sorted(by_role)},
         "exit_code": proc.returncode,
+        **({"timeline": timeline} if timeline_every_s is not None else {}),
     }
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from .store import RecipeStore, prepare_folder, recipe_keys
 from .urls import normalize_url
 
 NAMESPACE = "ray-import"
+SAVED_TOKENS = 4096
 log = logging.getLogger(__name__)
 
 
@@ -37,8 +39,9 @@ class _CatalogActor:
         self._store = RecipeStore(folder)
         self._claims: dict[str, tuple[str, str]] = {}  # key → (token, url)
         self._refresh: set[str] = set()  # tokens whose import may overwrite the saved file
-        self._saved: dict[str, tuple[str, str]] = {}  # token → (status, slug), for task retries
-        self._batches: dict[str, dict[str, str]] = {}  # batch id → key → first URL
+        # token → (status, slug) of recent saves, so a save sent twice answers the same; bounded,
+        # as a save is only ever repeated right after the first (a retried call).
+        self._saved: OrderedDict[str, tuple[str, str]] = OrderedDict()
 
     def ready(self, resync: bool = False) -> dict[str, Any]:
         """The folder's state; with `resync`, first catch up with changes made since opening."""
@@ -61,34 +64,42 @@ class _CatalogActor:
         Within one batch (`batch_id`) a URL seen before is a `duplicate` even once its first copy
         is saved, so each line of a URL file is accounted for exactly once.
         """
-        seen = self._batches.setdefault(batch_id, {}) if batch_id else {}
-        decisions = []
+        keyed: list[tuple[str, str]] = []
+        decisions: list[dict[str, Any] | None] = []
         for url in urls:
             try:
-                key = normalize_url(url)
+                keyed.append((normalize_url(url), url))
+                decisions.append(None)
             except InvalidURL as exc:
                 decisions.append({"status": "failed", "error_kind": exc.kind, "error": exc.message})
+        # The batch's seen keys live in the store's database, not in the actor's memory.
+        firsts = iter(self._store.first_in_batch(batch_id, keyed) if batch_id else _firsts(keyed))
+        pairs = iter(keyed)
+        for i, decision in enumerate(decisions):
+            if decision is not None:
                 continue
-            if key in seen:
-                decisions.append({"status": "duplicate", "key": key, "duplicate_of": seen[key]})
+            key, url = next(pairs)
+            first = next(firsts)
+            if first is not None:
+                decisions[i] = {"status": "duplicate", "key": key, "duplicate_of": first}
                 continue
-            seen[key] = url
-            if key in self._claims:
-                decisions.append({"status": "duplicate", "key": key, "duplicate_of": self._claims[key][1]})
-                continue
-            slug = self._store.lookup(key)
-            if slug is not None and not refresh:
-                decisions.append({"status": "exists", "key": key, "slug": slug})
-                continue
-            token = uuid.uuid4().hex
-            self._claims[key] = (token, url)
-            if refresh:
-                self._refresh.add(token)
-            decisions.append({"status": "claimed", "key": key, "token": token})
+            decisions[i] = self._decide(key, url, refresh)
         return decisions
 
+    def _decide(self, key: str, url: str, refresh: bool) -> dict[str, Any]:
+        if key in self._claims:
+            return {"status": "duplicate", "key": key, "duplicate_of": self._claims[key][1]}
+        slug = self._store.lookup(key)
+        if slug is not None and not refresh:
+            return {"status": "exists", "key": key, "slug": slug}
+        token = uuid.uuid4().hex
+        self._claims[key] = (token, url)
+        if refresh:
+            self._refresh.add(token)
+        return {"status": "claimed", "key": key, "token": token}
+
     def end_batch(self, batch_id: str) -> None:
-        self._batches.pop(batch_id, None)
+        self._store.end_batch(batch_id)
 
     def save(self, key: str, token: str, document: dict[str, Any]) -> dict[str, Any]:
         """Allocate the slug and write the file; idempotent per claim token (task retries)."""
@@ -112,6 +123,8 @@ class _CatalogActor:
                 return {"status": "failed", "error_kind": exc.kind, "error": exc.message}
             result = {"status": "imported", "slug": slug}
         self._saved[token] = (result["status"], result["slug"])
+        if len(self._saved) > SAVED_TOKENS:
+            self._saved.popitem(last=False)
         self._release(key, token)
         return result
 
@@ -130,6 +143,16 @@ class _CatalogActor:
 
     def in_flight(self) -> int:
         return len(self._claims)
+
+
+def _firsts(keyed: list[tuple[str, str]]) -> list[str | None]:
+    """first_in_batch for a claim outside any batch: repeats within the one call only."""
+    seen: dict[str, str] = {}
+    firsts = []
+    for key, url in keyed:
+        firsts.append(seen.get(key))
+        seen.setdefault(key, url)
+    return firsts
 
 
 def actor_name(folder: Path) -> str:

@@ -26,6 +26,15 @@ PASSED_ENV = (
 )
 
 
+# GCS keeps every task's events (state, times, name) for the state API and the dashboard, up to
+# this many tasks, then drops the oldest. Ray's default of 100 000 costs ~4-9 KB a task, a few
+# hundred MB in GCS before it levels off; 10 000 tasks is a few minutes of a run at full speed,
+# enough to follow what runs now. A cluster ray-import joins keeps its own setting: start its head
+# with RAY_task_events_max_num_task_in_gcs=10000 for the same bound (README, "On a Ray cluster").
+TASK_EVENTS_IN_GCS = 10_000
+LOCAL_SYSTEM_CONFIG = {"task_events_max_num_task_in_gcs": TASK_EVENTS_IN_GCS}
+
+
 def worker_env() -> dict[str, str]:
     env = {key: os.environ[key] for key in PASSED_ENV if key in os.environ}
     if "NLTK_DATA" in env:
@@ -58,7 +67,7 @@ def ensure_ray(cfg: ImportConfig, log_to_driver: bool = True) -> bool:
             # prestarted idle (two wasted processes, ~80 MB each, and two more start-ups).
             os.environ.update(worker_env())  # NLTK_DATA made absolute: workers may start elsewhere
             context = ray.init(num_cpus=cfg.num_cpus, include_dashboard=cfg.dashboard,
-                               dashboard_host="127.0.0.1", **kwargs)
+                               dashboard_host="127.0.0.1", _system_config=LOCAL_SYSTEM_CONFIG, **kwargs)
     except ConnectionError as exc:
         raise ConfigError(f"cannot connect to the Ray cluster at {address}: {exc}") from exc
     global _dashboard_url

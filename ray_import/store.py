@@ -93,6 +93,7 @@ class RecipeStore:
         self.folder = prepare_folder(folder)
         self.db_path = self.folder / STATE_DIR / DB_NAME
         self.last_sync = SyncReport()
+        self._batch_table = False
         self._db = self._open_db()
         self.sync()
 
@@ -299,6 +300,40 @@ class RecipeStore:
         for key in extra_keys:
             self._db.execute("INSERT OR REPLACE INTO urls VALUES (?, ?)", (key, slug))
         self._db.execute("COMMIT")
+
+    # -- the keys a batch has seen ---------------------------------------------------------
+    def first_in_batch(self, batch: str, pairs: list[tuple[str, str]]) -> list[str | None]:
+        """Record each (key, URL) as seen by `batch`; for each, the URL that brought its key first.
+
+        None where the key is new to the batch (a key repeated within `pairs` is new only once).
+        Why SQLite: a batch of a million URLs must not grow the catalog actor's memory. The table
+        is a TEMP one, private to this connection and kept in a temporary file beyond SQLite's
+        small page cache, so it vanishes with the actor and never meets another process's run.
+        """
+        firsts: list[str | None] = []
+        db = self._db
+        if not self._batch_table:
+            db.execute("PRAGMA temp_store=FILE")
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS batch_keys (batch TEXT NOT NULL, key TEXT NOT NULL,"
+                       " url TEXT NOT NULL, PRIMARY KEY (batch, key)) WITHOUT ROWID")
+            self._batch_table = True
+        db.execute("BEGIN")
+        try:
+            for key, url in pairs:
+                row = db.execute("SELECT url FROM batch_keys WHERE batch=? AND key=?", (batch, key)).fetchone()
+                firsts.append(row[0] if row else None)
+                if row is None:
+                    db.execute("INSERT INTO batch_keys VALUES (?, ?, ?)", (batch, key, url))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return firsts
+
+    def end_batch(self, batch: str) -> None:
+        """Forget what `batch` has seen."""
+        if self._batch_table:
+            self._db.execute("DELETE FROM batch_keys WHERE batch=?", (batch,))
 
     def add_alias(self, key: str, slug: str) -> None:
         self._db.execute("INSERT OR REPLACE INTO urls VALUES (?, ?)", (key, slug))

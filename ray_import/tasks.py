@@ -74,8 +74,24 @@ class NeedsLLM:
     attempts: int = 1
 
 
-def _started() -> Started:
+def _started(task: str, url: str) -> Started:
+    _show_url(task, url)
     return Started(at=time.time(), pid=os.getpid(), node_id=ray.get_runtime_context().get_node_id())
+
+
+def _show_url(task: str, url: str) -> None:
+    """Put the URL in the worker's process title, where the dashboard and `ps` show it.
+
+    Why not in the task's name: Ray keeps a metrics series and state per distinct task name in
+    the driver, the workers and the dashboard agent, for the life of the session, so one name per
+    URL made every process grow by ~54 KB per imported URL. The process title is one string per
+    worker, replaced by the next task (Ray resets it to `ray::IDLE` when the task ends), and it is
+    what the dashboard's Cluster view lists for each worker process.
+    """
+    try:
+        ray._raylet.setproctitle(f"ray::{task} {task_label(url)}")
+    except Exception:  # noqa: BLE001 - a title is a convenience; never fail a page for it
+        pass
 
 
 def _timed(timings: dict[str, float], step: str, fn: Callable[..., T], *args: Any) -> T:
@@ -118,7 +134,7 @@ def _import_page(
     from scraper.extract import extract
     from scraper.readable import page_text
 
-    yield _started()
+    yield _started(IMPORT_TASK, url)
     if isinstance(fetched, StepFailure):
         catalog.release.remote([(key, token)])
         yield _failed(url, fetched, fetched.attempts, {})
@@ -148,7 +164,7 @@ def _finish_llm(
     outcome: LLMOutcome, page: FetchedPage, url: str, key: str, token: str, cfg: ImportConfig,
     catalog: Any, timings: dict[str, float], steps: bool = False,
 ) -> Iterator[Started | Step | Enriched | ImportResult]:
-    yield _started()
+    yield _started(FINISH_TASK, url)
     timings = {**timings, "structure": outcome.seconds}
     usage = {"llm_calls": outcome.calls, "llm_prompt_tokens": outcome.prompt_tokens,
              "llm_completion_tokens": outcome.completion_tokens, "llm_seconds": outcome.seconds,
@@ -161,13 +177,16 @@ def _finish_llm(
     yield from _enrich(outcome.recipe, page, url, key, token, cfg, catalog, timings, steps, **usage)
 
 
+# One constant name per kind of task (see _show_url for why the URL is not part of it).
+IMPORT_TASK = "import_page"
+FINISH_TASK = "finish_llm"
 import_page = ray.remote(num_returns="streaming")(_import_page)
 finish_llm = ray.remote(num_returns="streaming")(_finish_llm)
 
 
-def _options(url: str, cfg: ImportConfig) -> dict[str, Any]:
+def _options(name: str, cfg: ImportConfig) -> dict[str, Any]:
     return {
-        "name": task_label(url),
+        "name": name,
         "num_cpus": cfg.task.num_cpus,
         "memory": cfg.task.memory_mb * 1024 * 1024 if cfg.task.memory_mb else None,
         "max_retries": cfg.task.max_retries,
@@ -178,11 +197,11 @@ def _options(url: str, cfg: ImportConfig) -> dict[str, Any]:
 def submit(url: str, key: str, token: str, page_ref: Any, cfg_ref: Any, cfg: ImportConfig, catalog: Any,
            steps: bool = False) -> Any:
     """Submit one URL's parse task with the config's resources; returns its ObjectRefGenerator."""
-    return import_page.options(**_options(url, cfg)).remote(page_ref, url, key, token, cfg_ref, catalog, steps)
+    return import_page.options(**_options(IMPORT_TASK, cfg)).remote(page_ref, url, key, token, cfg_ref, catalog, steps)
 
 
 def submit_finish(url: str, key: str, token: str, outcome_ref: Any, page_ref: Any, cfg_ref: Any,
                   cfg: ImportConfig, catalog: Any, timings: dict[str, float], steps: bool = False) -> Any:
     """Submit the task that saves an LLM-structured recipe, once the LLM's answer exists."""
-    return finish_llm.options(**_options(url, cfg)).remote(
+    return finish_llm.options(**_options(FINISH_TASK, cfg)).remote(
         outcome_ref, page_ref, url, key, token, cfg_ref, catalog, timings, steps)

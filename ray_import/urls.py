@@ -60,7 +60,7 @@ def try_normalize(url: str | None) -> str | None:
 
 
 def task_label(url: str) -> str:
-    """`import:<host>/<path>` — the task name shown in the Ray dashboard."""
+    """`<host>/<path>`, capped: what a worker's process title shows of the URL it imports."""
     parts = urlsplit(url)
     label = f"{(parts.hostname or '?').removeprefix('www.')}{parts.path or '/'}"
-    return "import:" + label[:120]
+    return label[:120]

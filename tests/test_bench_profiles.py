@@ -31,7 +31,7 @@ def bench(monkeypatch: pytest.MonkeyPatch):
 def test_default_profile_is_the_issue_five_comparisons(bench) -> None:
     run, _ = bench
     default = run.selected(None, full=False)
-    assert default == ["throughput", "scaling", "llm_baseline", "catalog", "overhead"]
+    assert default == ["throughput", "llm_baseline", "catalog", "overhead"]
     full = run.selected(None, full=True)
     assert set(default) < set(full) and {"serve", "llm_stage"} <= set(full)
     assert run.selected(["serve"], full=False) == ["serve"]

@@ -32,6 +32,7 @@ Routes (GET; HEAD answers the same headers without a body):
     /heavy?n=<count>           a page of n small elements (≤ 260 000): seconds of parsing;
                                with &recipe=1 it also carries the first page's JSON-LD recipe
     /recipes/<name>.html?delay=<s>   the page after s seconds (≤ 30)
+    /generated/<n>             a small recipe of its own for every n (memory tests)
 
 Anything else is a 404. Run `python -m ray_import.demo.site --port 8000` to browse it.
 """
@@ -42,6 +43,7 @@ import argparse
 import collections
 import gzip
 import html
+import json
 import re
 import struct
 import threading
@@ -376,8 +378,24 @@ class _Handler(BaseHTTPRequestHandler):
             b'<div><p class="a">word word</p></div>' * n) + b"</body></html>"
         self._send(200, body)
 
+    def _route_generated(self, rest: list[str], query: dict) -> None:
+        # /generated/<n>: a small recipe of its own for every n (memory tests need many distinct
+        # recipes, each saved under its own slug).
+        if len(rest) != 1 or not rest[0].isdigit():
+            return self._not_found()
+        n = int(rest[0])
+        data = {"@context": "https://schema.org", "@type": "Recipe", "name": f"Generated recipe {n}",
+                "recipeIngredient": [f"{n % 7 + 1} cups flour", f"{n % 5 + 1} eggs", "1 pinch salt"],
+                "recipeInstructions": [{"@type": "HowToStep", "text": f"Mix for {n % 9 + 1} minutes."},
+                                       {"@type": "HowToStep", "text": "Bake until golden."}],
+                "recipeYield": f"{n % 6 + 2} servings", "totalTime": f"PT{n % 50 + 10}M"}
+        body = ('<!DOCTYPE html><html><head><meta charset="utf-8"><script type="application/ld+json">'
+                f"{json.dumps(data)}</script></head><body></body></html>")
+        self._send(200, body.encode("utf-8"))
+
     # First path segment -> route; the index ("/") is handled in _dispatch.
     _ROUTES = {
+        "generated": _route_generated,
         "recipes": _route_recipes,
         "images": _route_images,
         "status": _route_status,

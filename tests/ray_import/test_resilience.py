@@ -131,7 +131,7 @@ def test_a_worker_killed_mid_task_is_retried_by_ray_and_nothing_is_duplicated(sa
         deadline = time.monotonic() + 60
         while not killed and time.monotonic() < deadline:
             for p in psutil.process_iter(["pid", "cmdline"]):
-                if "import:127.0.0.1/heavy" in " ".join(p.info["cmdline"] or []):
+                if "ray::import_page 127.0.0.1/heavy" in " ".join(p.info["cmdline"] or []):
                     time.sleep(0.5)  # let it get into the parse
                     p.kill()
                     killed.append(p.pid)

@@ -123,15 +123,15 @@ def test_ipv6_hosts_keep_their_port_apart():
 
 @pytest.mark.parametrize(
     ("url", "label"),
-    [("https://www.example.com/recipes/pie?x=1#y", "import:example.com/recipes/pie"),
-     ("http://example.com", "import:example.com/"), ("not a url", "import:?not a url")],
+    [("https://www.example.com/recipes/pie?x=1#y", "example.com/recipes/pie"),
+     ("http://example.com", "example.com/"), ("not a url", "?not a url")],
 )
 def test_task_label(url, label):
     assert task_label(url) == label
 
 
 def test_task_label_is_capped():
-    assert len(task_label("http://e.com/" + "a" * 300)) == len("import:") + 120
+    assert len(task_label("http://e.com/" + "a" * 300)) == 120
 
 
 # -- slugs ---------------------------------------------------------------------------------------

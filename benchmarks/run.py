@@ -33,6 +33,7 @@ from typing import Any
 import psutil
 
 import bench_catalog
+import bench_generic
 import bench_llm_baseline
 import bench_llm_stage
 import bench_overhead
@@ -44,7 +45,7 @@ from common import BENCH, NLTK_DATA, PY, REPO, Context, child_env, fmt, log, wai
 
 BENCHMARKS = {m.NAME: m for m in (bench_throughput, bench_scaling, bench_llm_baseline, bench_catalog,
                                   bench_llm_stage,
-                                  bench_overhead, bench_serve)}
+                                  bench_overhead, bench_serve, bench_generic)}
 # The default profile: the benchmark issue's five comparisons, sized to fit 20 minutes on 2 cores.
 # The others (the API under load, the LLM stage) run with --full or --only.
 # The scaling benchmark (100 000 distinct recipes, a kill -9 and resume: ~50 minutes) runs with

@@ -181,7 +181,10 @@ class Catalog:
         path = Path(folder).resolve()
         catalog = _open_catalogs.get(path)
         if catalog is not None and catalog._session == ray.get_runtime_context().get_job_id():
-            catalog.info = ray.get(catalog._actor.ready.remote(True))
+            try:
+                catalog.info = ray.get(catalog._actor.ready.remote(True))
+            except CatalogError as exc:  # raised in the actor (a full disk): one line, not its traceback
+                raise CatalogError(str(getattr(exc, "cause", exc))) from None
             return catalog
         catalog = _open_catalogs[path] = cls(path)
         return catalog

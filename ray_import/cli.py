@@ -1,13 +1,15 @@
 """The `ray-import` command line: flags → ImportConfig → run_import → summary + exit code.
 
-Exit codes: 0 every URL imported or already there; 1 some failed; 2 usage or config error;
-130 interrupted (Ctrl-C). Errors print as `TypeName: message`; tracebacks only with --debug.
+Exit codes: 0 every URL imported or already there; 1 some failed; 2 usage, config or output
+folder error (nothing ran); 130 interrupted (Ctrl-C), 143 stopped by SIGTERM. Errors print as
+`TypeName: message`; tracebacks only with --debug.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,8 @@ import click
 
 from scraper.errors import CatalogError, ConfigError, RayImportError
 
-from .config import ImportConfig, load_config
+from .config import ImportConfig, load_config, public_dump
+from .results import printable
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -32,7 +35,60 @@ def _fail(exc: RayImportError, debug: bool) -> None:
     if debug:
         raise exc
     click.echo(f"{type(exc).__name__}: {exc}", err=True)
-    sys.exit(2 if isinstance(exc, ConfigError) else 1)
+    # An output folder that cannot be used is bad input, like a bad flag: nothing ran (exit 2).
+    sys.exit(2 if isinstance(exc, (ConfigError, CatalogError)) else 1)
+
+
+class _SigtermInterrupts:
+    """While active, SIGTERM raises KeyboardInterrupt, as Ctrl-C does; `received` lists it.
+
+    run_import handles both signals itself while the batch runs (report written, claims
+    released); this covers the moments around it. ray.init puts Ray's own handler in place,
+    which calls sys.exit(15): `install` again after it, and a SystemExit(15) from inside it is
+    taken as the same interruption (issue 13, item 8).
+    """
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self._previous: Any = None
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        self.received.append(signum)
+        raise KeyboardInterrupt
+
+    def install(self) -> None:
+        signal.signal(signal.SIGTERM, self)
+
+    def __enter__(self) -> _SigtermInterrupts:
+        self._previous = signal.signal(signal.SIGTERM, self)
+        return self
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        signal.signal(signal.SIGTERM, self._previous)
+        if isinstance(exc, SystemExit) and exc.code == signal.SIGTERM:
+            self.received.append(signal.SIGTERM)
+            raise KeyboardInterrupt from None
+
+
+def _json_escaped(text: str) -> str:
+    """JSON text with each unprintable character but newlines as a `\\uXXXX` escape.
+
+    A saved title may still hold ESC, NUL or U+202E (a file by an older version or by hand): raw,
+    they would drive the terminal (issue 13, item 4). In a JSON string the escape means the same
+    character, so the output stays the same JSON.
+    """
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch.isprintable() or ch == "\n":
+            out.append(ch)
+        elif (code := ord(ch)) > 0xFFFF:  # JSON spells these as a surrogate pair
+            code -= 0x10000
+            out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+        else:
+            out.append(f"\\u{code:04x}")
+    return "".join(out)
 
 
 class FailureLines:
@@ -76,7 +132,12 @@ def print_summary(summary: Any, failures: FailureLines | None = None, *, file: A
         click.echo(f"llm: {llm.get('recipes', 0)} recipes, {llm.get('calls', 0)} calls, "
                    f"{llm.get('prompt_tokens', 0)} prompt + {llm.get('completion_tokens', 0)} completion tokens, "
                    f"{llm.get('seconds_waiting', 0):.1f}s waiting, est. ${llm.get('cost_usd', 0):.4f}", file=out)
-    click.echo(f"report: {summary.report}", file=out)
+    if getattr(summary, "stopped", None):
+        click.echo(summary.stopped, file=out)
+    if getattr(summary, "report_error", None):
+        click.echo(summary.report_error, file=out)
+    else:
+        click.echo(f"report: {summary.report}", file=out)
     if summary.failed_urls:
         click.echo(f"failed URLs (re-runnable): {summary.failed_urls}", file=out)
 
@@ -88,7 +149,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("urls_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("urls_file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder [recipes].")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="TOML config file.")
 @click.option("--address", help="Ray cluster to join (default: RAY_ADDRESS, else a local instance).")
@@ -103,31 +164,46 @@ def cli() -> None:
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def run(urls_file: Path, config_file: Path | None, report: Path | None, events: str | None, quiet: bool,
         print_config: bool, debug: bool, **flags: Any) -> None:
-    """Import every URL of URLS_FILE (one per line; blank lines and # comments ignored)."""
-    from .inputs import count_urls, read_url_file
+    """Import every URL of URLS_FILE (one per line; blank lines and # comments ignored).
+
+    URLS_FILE may be `-` (standard input) or a pipe; it is then read once, as it comes.
+    """
+    from .inputs import check_writable, open_url_source
     from .pipeline import run_import
     from .progress import make_progress
 
     cfg = _config(config_file, **flags)
     if print_config:
-        click.echo(json.dumps(cfg.model_dump(mode="json"), indent=2))
+        click.echo(json.dumps(public_dump(cfg), indent=2))
         return
     from .runtime import dashboard_url, ensure_ray
 
+    sigterm = _SigtermInterrupts()
     try:
-        total = count_urls(urls_file)
-        # With the event stream on stdout, workers' log lines must not be mixed into it.
-        ensure_ray(cfg, log_to_driver=events != "-")
-        if cfg.dashboard and (url := dashboard_url()):
-            click.echo(f"Ray dashboard: {url}", err=True)
-        failures = FailureLines()
-        summary = run_import(
-            read_url_file(urls_file), cfg, report_path=report,
-            progress=make_progress(total, quiet), on_result=failures, events=events,
-        )
+        # Everything that can be wrong with the input or the output paths fails here, before Ray.
+        urls, total = open_url_source(urls_file)
+        if report is not None:
+            check_writable(report, "report")
+        if events is not None and events != "-":
+            check_writable(Path(events), "event stream")
+        with sigterm:
+            # With the event stream on stdout, workers' log lines must not be mixed into it.
+            ensure_ray(cfg, log_to_driver=events != "-")
+            sigterm.install()
+            if cfg.dashboard and (url := dashboard_url()):
+                click.echo(f"Ray dashboard: {url}", err=True)
+            failures = FailureLines()
+            summary = run_import(
+                urls, cfg, report_path=report,
+                progress=make_progress(total, quiet), on_result=failures, events=events,
+            )
     except (ConfigError, CatalogError) as exc:
         _fail(exc, debug)
         return
+    except KeyboardInterrupt:
+        signum = sigterm.received[0] if sigterm.received else signal.SIGINT
+        click.echo(f"interrupted ({signal.Signals(signum).name})", err=True)
+        sys.exit(128 + signum)
     if not quiet or summary.failed:
         # With the event stream on stdout, the summary goes to stderr to keep stdout JSON lines.
         print_summary(summary, failures, file=sys.stderr if events == "-" else None)
@@ -222,7 +298,7 @@ def demo(out: Path, config_file: Path | None, llm: str, quiet: bool) -> None:
     if summary.errors_by_kind.get("not_a_recipe"):
         click.echo("note: pages without structured data need an LLM; they are expected to fail here "
                    "(try `ray-import demo --llm fake`).")
-    sys.exit(130 if summary.interrupted else (1 if unexpected else 0))
+    sys.exit(summary.exit_code if summary.interrupted else (1 if unexpected else 0))
 
 
 @cli.command(name="list")
@@ -236,48 +312,82 @@ def list_(out: Path, as_json: bool) -> None:
     if not out.is_dir():
         raise click.UsageError(f"no output folder {out}")
     try:
-        store = RecipeStore(out)
+        store = RecipeStore(out, readonly=True)  # list changes nothing in the folder
     except CatalogError as exc:
         _fail(exc, False)
         return
+    for name in store.last_sync.corrupt:
+        click.echo(f"warning: {printable(name)} in {out} is not a valid recipe file (see ray-import check)",
+                   err=True)
     for slug, title, url in store.list_recipes():
+        # Titles and URLs may hold terminal escapes (files by older versions or by hand): escaped.
         if as_json:
-            click.echo(json.dumps({"slug": slug, "title": title, "source_url": url}, ensure_ascii=False))
+            click.echo(_json_escaped(json.dumps({"slug": slug, "title": title, "source_url": url},
+                                                ensure_ascii=False)))
         else:
-            click.echo(f"{slug}\t{title}\t{url}")
+            click.echo(f"{slug}\t{printable(str(title))}\t{printable(url)}")
     store.close()
 
 
 @cli.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("recipes"),
               show_default=True, help="Output folder.")
-@click.option("--repair", is_flag=True, help="Rebuild the index from the files and set corrupt files aside.")
+@click.option("--repair", is_flag=True, help="Fix what was found: rebuild the index, fix slug fields, set "
+              "corrupt and duplicate files aside.")
 def check(out: Path, repair: bool) -> None:
-    """Verify that the catalog index matches the recipe files (exit 1 if not, unless repaired)."""
+    """Verify that the catalog index matches the recipe files (exit 1 if not, or if --repair
+    could not fix everything). Without --repair nothing in the folder is changed."""
+    from .repair import find_problems, repair_folder
     from .store import RecipeStore
 
     if not out.is_dir():
         raise click.UsageError(f"no output folder {out}")
     try:
-        store = RecipeStore(out)
+        store = RecipeStore(out, readonly=not repair)
     except CatalogError as exc:
         _fail(exc, False)
         return
     opened = store.last_sync
-    for name in opened.corrupt:
-        click.echo(f"set aside: {name} (not a valid recipe file) → {out}/.ray-import/corrupt/")
-    if opened.parsed or opened.removed or opened.rebuilt:
-        click.echo(f"index caught up on open: {opened.parsed} file(s) indexed, {opened.removed} removed"
-                   + (", database rebuilt" if opened.rebuilt else ""))
-    problems = store.check(repair=repair)
+    parsed = opened.parsed - len(opened.corrupt)
+    problems = []
+    if repair:
+        for name in opened.corrupt:
+            click.echo(f"set aside: {printable(name)} (not a valid recipe file) → {out}/.ray-import/corrupt/")
+        if parsed or opened.removed or opened.rebuilt:
+            click.echo(f"index caught up on open: {parsed} file(s) indexed, {opened.removed} removed"
+                       + (", database rebuilt" if opened.rebuilt else ""))
+    elif opened.unusable:
+        problems.append(f"{store.db_path}: unusable ({opened.unusable})")
+    elif parsed or opened.removed:
+        # Not a problem: the next run catches the index up on open, as --repair does.
+        click.echo(f"index behind the files: {parsed} file(s) to index, {opened.removed} to remove")
+    problems += find_problems(store)
     for line in problems:
-        click.echo(f"problem: {line}")
+        click.echo(f"problem: {printable(line)}")
+    if not repair:
+        count = store.count()
+        store.close()
+        if problems:
+            click.echo(f"{len(problems)} problem(s) in {out}; run with --repair to fix them")
+            sys.exit(1)
+        click.echo(f"ok: {count} recipes, index consistent with the files")
+        return
+    try:
+        done = repair_folder(store)
+    except CatalogError as exc:
+        _fail(exc, False)
+        return
     count = store.count()
     store.close()
-    if problems and not repair:
-        click.echo(f"{len(problems)} problem(s) in {out}; run with --repair to rebuild the index")
+    for line in done.actions:
+        click.echo(f"repaired: {printable(line)}")
+    for line in done.remaining:
+        click.echo(f"not repaired: {printable(line)}")
+    if done.remaining:
+        click.echo(f"{len(done.remaining)} problem(s) in {out} could not be repaired")
         sys.exit(1)
-    click.echo(f"ok: {count} recipes, index consistent with the files" + (" (repaired)" if problems else ""))
+    click.echo(f"ok: {count} recipes, index consistent with the files"
+               + (" (repaired)" if problems or done.actions or opened.corrupt or opened.rebuilt else ""))
 
 
 @cli.command()
@@ -295,4 +405,4 @@ def show(slug: str, out: Path) -> None:
     if not path.is_file():
         click.echo(f"NotFound: no recipe {slug!r} in {out}", err=True)
         sys.exit(1)
-    click.echo(path.read_text("utf-8"), nl=False)
+    click.echo(_json_escaped(path.read_text("utf-8")), nl=False)

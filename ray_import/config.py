@@ -7,23 +7,33 @@ argument: workers never read the environment for settings.
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
 import tomllib
+import types
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
 from scraper.errors import ConfigError
-from scraper.settings import EnrichSettings, FetchSettings, LLMSettings
+from scraper.settings import EnrichSettings, FetchSettings, LLMSettings, mask_secrets, mask_url
+
+from .results import printable
 
 ENV_PREFIX = "RAY_IMPORT_"
+# Variables with the prefix that are not settings but are read on purpose: the serve API token
+# (ray_import.server.TOKEN_ENV). The variable `llm.api_key_env` names is exempt as well.
+API_TOKEN_ENV = "RAY_IMPORT_API_TOKEN"
 
 
 class TaskSettings(BaseModel):
@@ -118,8 +128,11 @@ def load_config(config_file: Path | None = None, **flags: Any) -> ImportConfig:
     Flags may name nested settings with dots (`{"task.timeout_s": 60}`).
 
     Raises:
-        ConfigError: the file is missing or not TOML, or a value is invalid (names the key).
+        ConfigError: the file is missing or not TOML, a value is invalid (names the key and the
+            flag, variable or file it came from), or a `RAY_IMPORT_*` variable is no setting.
     """
+    environ = {key: value for key, value in os.environ.items() if key.upper().startswith(ENV_PREFIX)}
+    unknown = _check_environ(environ)
     overrides: dict[str, Any] = {}
     for key, value in flags.items():
         if value is not None:
@@ -142,10 +155,108 @@ def load_config(config_file: Path | None = None, **flags: Any) -> ImportConfig:
         resolved = _Config(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "config"
+        loc = [str(part) for part in first["loc"]]
+        where = ".".join(loc) or "config"
+        message = f"invalid setting {where}: {first['msg'].removeprefix('Value error, ')}"
+        if _lookup(overrides, loc):
+            raise ConfigError(message) from exc
+        if variable := _variable_for(loc, environ):
+            raise ConfigError(f"{_assignment(variable, environ[variable])}: {message}") from exc
         source = f" (from {config_file})" if config_file else ""
-        raise ConfigError(f"invalid setting {where}: {first['msg']}{source}") from exc
+        raise ConfigError(f"{message}{source}") from exc
+    except SettingsError as exc:  # a parse error _check_environ did not foresee
+        raise ConfigError(f"cannot read the {ENV_PREFIX}* environment variables: {exc}") from exc
+    exempt = {API_TOKEN_ENV, resolved.llm.api_key_env.upper()}
+    if unknown := [key for key in unknown if key.upper() not in exempt]:
+        raise ConfigError(f"unknown environment variable {unknown[0]}: ray-import has no setting "
+                          f"{_dotted(unknown[0])!r} (every setting is in configs/default.toml)")
     return ImportConfig.model_validate(resolved.model_dump())
+
+
+def public_dump(cfg: ImportConfig) -> dict[str, Any]:
+    """The config as JSON data, with URL credentials masked: what --print-config and reports show."""
+    return mask_secrets(cfg.model_dump(mode="json"))
+
+
+def _dotted(variable: str) -> str:
+    return ".".join(variable[len(ENV_PREFIX):].lower().split("__"))
+
+
+def _assignment(variable: str, value: str) -> str:
+    """`NAME=value` as a shell would take it back, credentials masked, at most ~80 characters."""
+    shown = mask_url(value)
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    return f"{variable}={printable(shlex.quote(shown))}"
+
+
+def _lookup(tree: Mapping[str, Any], loc: list[str]) -> bool:
+    """Whether the flags set the value at `loc` (or the section holding it)."""
+    node: Any = tree
+    for part in loc:
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def _variable_for(loc: list[str], environ: Mapping[str, str]) -> str | None:
+    """The environment variable that set the value at `loc`, the most specific one first."""
+    matches = [key for key in environ if _dotted(key).split(".") == loc[: len(_dotted(key).split("."))]]
+    return max(matches, key=lambda key: key.count("__"), default=None)
+
+
+def _setting_type(path: list[str]) -> Any:
+    """The annotation of the setting at `path`, or None when there is no such setting."""
+    model: Any = ImportConfig
+    annotation: Any = None
+    for i, name in enumerate(path):
+        if not (isinstance(model, type) and issubclass(model, BaseModel)) or name not in model.model_fields:
+            return None
+        annotation = model.model_fields[name].annotation
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if get_origin(annotation) in (Union, types.UnionType) and len(args) == 1:
+            annotation = args[0]  # X | None
+        model = annotation
+        if i < len(path) - 1 and not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+    return annotation
+
+
+def _check_environ(environ: Mapping[str, str]) -> list[str]:
+    """Reject `RAY_IMPORT_*` variables that name no setting or cannot be parsed, one line each.
+
+    pydantic-settings ignores an unknown top-level variable but rejects an unknown nested one,
+    and reports a value that is not JSON as a traceback naming the section, not the variable
+    (issue 13, item 10). Top-level names are returned, not rejected: whether one is the LLM key's
+    variable (`llm.api_key_env`) is known only once the config is resolved.
+    """
+    unknown = []
+    for key in sorted(environ):
+        if key.upper() == API_TOKEN_ENV:
+            continue
+        path = _dotted(key).split(".")
+        if path[0] not in ImportConfig.model_fields:
+            unknown.append(key)
+            continue
+        annotation = _setting_type(path)
+        if annotation is None:
+            raise ConfigError(f"unknown environment variable {key}: ray-import has no setting "
+                              f"{_dotted(key)!r} (every setting is in configs/default.toml)")
+        section = isinstance(annotation, type) and issubclass(annotation, BaseModel)
+        listing = get_origin(annotation) in (tuple, list, set, frozenset) or annotation in (tuple, list)
+        if section or listing:
+            try:
+                json.loads(environ[key])
+            except ValueError:
+                if section:
+                    name, field = next(iter(annotation.model_fields.items()))
+                    example = json.dumps({name: field.default})
+                else:
+                    example = '["a.example", "b.example"]'
+                raise ConfigError(
+                    f"{_assignment(key, environ[key])}: not valid JSON; {_dotted(key)} takes a JSON "
+                    f"{'object' if section else 'list'}, e.g. {key}='{example}'") from None
+    return unknown
 
 
 def masked_env_keys() -> list[str]:

@@ -6,13 +6,14 @@
     └── PageError(url=, stage=)     one URL failed; the run goes on
         ├── TransientError          retried (FetchTimeout, ConnectFailed, ServerBusy)
         └── PermanentError          never retried (InvalidURL, HTTPRejected, NotHTML,
-                                    TooLarge, NotARecipe, SaveFailed)
+                                    TooLarge, NotARecipe, SaveFailed → DiskFull)
 """
 
 from scraper.errors import (
     CatalogError,
     ConfigError,
     ConnectFailed,
+    DiskFull,
     FetchTimeout,
     HTTPRejected,
     InvalidURL,
@@ -31,6 +32,7 @@ __all__ = [
     "CatalogError",
     "ConfigError",
     "ConnectFailed",
+    "DiskFull",
     "FetchTimeout",
     "HTTPRejected",
     "InvalidURL",

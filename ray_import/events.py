@@ -23,13 +23,24 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from scraper.errors import ConfigError
+
 from .results import ImportResult
 
 
 class EventWriter:
+    """Appends events to `target` ("-": stdout).
+
+    Raises:
+        ConfigError: `target` cannot be opened for writing (names it).
+    """
+
     def __init__(self, target: str | Path) -> None:
         self._own = str(target) != "-"
-        self._out: TextIO = open(target, "a", encoding="utf-8") if self._own else sys.stdout  # noqa: SIM115
+        try:
+            self._out: TextIO = open(target, "a", encoding="utf-8") if self._own else sys.stdout  # noqa: SIM115
+        except OSError as exc:
+            raise ConfigError(f"cannot write the event stream {target}: {exc.strerror or exc}") from exc
 
     def __call__(self, event: str, url: str, **fields: Any) -> None:
         record = {"event": event, "url": url, "at": round(fields.pop("at", None) or time.time(), 6)}

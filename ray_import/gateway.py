@@ -42,6 +42,17 @@ class _FetchGateway:
         return self._fetcher.stats()
 
 
+def cancel_fetch(page_ref: Any) -> None:
+    """Stop the gateway's fetch behind `page_ref` (an import was cancelled or timed out).
+
+    Cancelling the parse task that waits on the page does not reach the fetch: without this the
+    gateway would go on retrying a slow or busy site for the URL's whole retry budget. On an
+    async actor `ray.cancel` cancels the method's asyncio task; a finished fetch is untouched.
+    """
+    if page_ref is not None:
+        ray.cancel(page_ref)
+
+
 class Gateways:
     """The run's fetch gateways; `for_url` picks the one that owns the URL's host."""
 

@@ -24,12 +24,13 @@ from urllib.parse import urlsplit
 import ray
 from ray.exceptions import RayError, TaskCancelledError
 
+from scraper.errors import DiskFull
 from scraper.politeness import host_key
 
 from .catalog import Catalog
 from .config import ImportConfig
 from .events import EventWriter
-from .gateway import Gateways
+from .gateway import Gateways, cancel_fetch
 from .progress import NullProgress
 from .report import ReportWriter, default_report_path
 from .results import ImportResult
@@ -65,10 +66,14 @@ class RunSummary:
     wall_seconds: float
     steps: dict[str, dict[str, float]] = field(default_factory=dict)
     interrupted: bool = False
+    # The signal that stopped the run (SIGINT, SIGTERM); None when `stop` was set from code.
+    stop_signal: int | None = None
     catalog: dict[str, Any] = field(default_factory=dict)
     hosts: dict[str, dict[str, int]] = field(default_factory=dict)
     llm: dict[str, float] = field(default_factory=dict)
     ray_start_seconds: float = 0.0
+    stopped: str | None = None  # why the batch stopped before its end ("disk full: ...")
+    report_error: str | None = None  # why the report could not be written
 
     @property
     def failed(self) -> int:
@@ -76,8 +81,8 @@ class RunSummary:
 
     @property
     def exit_code(self) -> int:
-        if self.interrupted:
-            return 130
+        if self.interrupted:  # 128 + the signal, as a shell reports it: 130 Ctrl-C, 143 SIGTERM
+            return 128 + (self.stop_signal or signal.SIGINT)
         return 1 if self.failed else 0
 
 
@@ -161,6 +166,10 @@ class _Batch:
             self.llm = start_gateway(cfg.llm)
         self.cfg_ref = ray.put(cfg)
         self.batch_id = uuid.uuid4().hex
+        # A stream (stdin, a pipe) gives its lines as they come and may never end: the loop takes
+        # what has arrived without blocking, and a stop does not wait for the rest
+        # (inputs.StreamLines).
+        self.stream = urls if hasattr(urls, "take") else None
         pairs = ((None, u) if isinstance(u, str) else u for u in urls)
         self.chunks = _batches(iter(pairs), cfg.claim_batch_size)
         self.exhausted = False
@@ -171,20 +180,34 @@ class _Batch:
         self.saving: dict[Any, tuple[_Pending, Enriched, float]] = {}
         # Tasks yield a marker at each step only when someone shows the current step (serve).
         self.report_steps = False
+        # Set when every later URL would fail the same way (a full disk): the batch stops.
+        self.stopped: str | None = None
 
     def run(self, stop: threading.Event | None = None) -> None:
-        while self._refill():
+        while True:
             if stop is not None and stop.is_set():
                 raise KeyboardInterrupt
+            if self.stopped:  # checked before topping up, so nothing more is sent in vain
+                raise _Stopped(self.stopped)
+            if not self._refill():
+                return
             self._wait(1.0)
             self._expire()
 
     def _claim_more(self) -> bool:
-        """Claim the next chunk of URLs; False once the source has no more."""
-        chunk = next(self.chunks, None)
-        if chunk is None:
-            self.exhausted = True
+        """Claim the next chunk of URLs; False once the source has no more (for now)."""
+        if self.stream is not None:
+            chunk, ended = self.stream.take(self.cfg.claim_batch_size)
+            self.exhausted = ended and not chunk
+        else:
+            chunk = next(self.chunks, None)
+            self.exhausted = chunk is None
+        if not chunk:
             return False
+        self._claim(chunk)
+        return True
+
+    def _claim(self, chunk: list[tuple[int | None, str]]) -> None:
         decisions = ray.get(self.catalog.handle.claim_batch.remote(
             [url for _, url in chunk], self.cfg.refresh, self.batch_id))
         for (line, url), d in zip(chunk, decisions, strict=True):
@@ -193,7 +216,6 @@ class _Batch:
                 self.queue.add(_Pending(url, line, d["key"], d["token"], host))
             else:
                 self.emit(ImportResult(url=url, line=line, **{k: v for k, v in d.items() if k in _DECISION_FIELDS}))
-        return True
 
     def _refill(self) -> bool:
         """Top up in-flight tasks; False once everything is done."""
@@ -210,6 +232,8 @@ class _Batch:
         """Take whatever task output or save answer is ready (at most one wait of `timeout`)."""
         refs = [*self.in_flight, *self.saving]
         if not refs:
+            if self.stream is not None and not self.exhausted and self.queue.size == 0:
+                self._claim_waiting(timeout)  # nothing runs: wait for the stream's next lines
             return
         ready, _ = ray.wait(refs, num_returns=1, timeout=timeout)
         for ref in ready:
@@ -217,6 +241,12 @@ class _Batch:
                 self._saved(ref)
             else:
                 self._take(ref)
+
+    def _claim_waiting(self, timeout: float) -> None:
+        chunk, ended = self.stream.take(self.cfg.claim_batch_size, wait_s=timeout)
+        if chunk:
+            self._claim(chunk)
+        self.exhausted = ended and not chunk
 
     def _submit(self, pending: _Pending) -> None:
         pending.page_ref = self.gateways.for_url(pending.url).fetch.remote(pending.url)
@@ -306,6 +336,9 @@ class _Batch:
             error=saved.get("error"), error_stage="save" if saved["status"] == "failed" else None,
             attempts=item.attempts, extractor=item.extractor, seconds=seconds, finished_at=time.time(),
             **item.extra), release=False)
+        if saved.get("error_kind") == DiskFull.kind and self.stopped is None:
+            # Every later save would fail too: stop rather than fetch the rest for nothing.
+            self.stopped = saved.get("error") or "disk full"
 
     def _expire(self) -> None:
         """Cancel tasks that have been running (not queued) for longer than task.timeout_s."""
@@ -318,28 +351,30 @@ class _Batch:
                     url=pending.url, status="timeout", error_kind="timeout", error_stage="task",
                     error=f"task ran longer than task.timeout_s={limit:g}s; cancelled"), release=True)
 
-    def cancel(self) -> None:
-        """Ctrl-C: cancel what runs, account for every URL not yet done, free the claims."""
+    def cancel(self, why: str = "run interrupted") -> None:
+        """Ctrl-C or a stop: cancel what runs, account for every URL not yet done, free the claims."""
         if self.saving:
             # Saves are quick and already in the catalog's hands: let them land and report them.
             ray.wait(list(self.saving), num_returns=len(self.saving), timeout=10)
             for ref in list(self.saving):
                 self._saved(ref)
-        for ref in self.in_flight:
+        for ref, pending in self.in_flight.items():
+            cancel_fetch(pending.page_ref)  # the gateway stops retrying its site (issue 13, item 6)
             ray.cancel(ref, force=True)
         unfinished = [*self.in_flight.values(), *self.queue.drain()]
         self.in_flight.clear()
         for pending in unfinished:
             self._emit(pending, ImportResult(url=pending.url, line=pending.line, status="cancelled",
-                                             error_kind="cancelled", error="run interrupted"))
+                                             error_kind="cancelled", error=why))
         try:
             self.catalog.release([(p.key, p.token) for p in unfinished])
         except Exception:  # noqa: BLE001 - the actor may be gone already
             pass
-        for chunk in self.chunks:
+        rest = [self.stream.take(self.stream.READ_AHEAD)[0]] if self.stream is not None else self.chunks
+        for chunk in rest:  # a stream: only the lines it has given
             for line, url in chunk:
                 self.emit(ImportResult(url=url, line=line, status="cancelled", error_kind="cancelled",
-                                       error="run interrupted before this URL was started"))
+                                       error=f"{why} before this URL was started"))
 
     def close(self) -> dict[str, dict[str, int]]:
         """Stop the gateways and forget the batch; returns the per-host fetch statistics."""
@@ -378,6 +413,7 @@ def run_import(
 
     Raises:
         CatalogError: the output folder cannot be used.
+        ConfigError: the event stream cannot be written.
 
     Example:
         >>> summary = run_import(["https://example.com/pie"], ImportConfig(out="recipes"))
@@ -405,17 +441,22 @@ def run_import(
             on_result(result)
 
     interrupted = False
+    stopped = None
     # Ctrl-C sets `stop`, and the loop stops at its next safe point, so no URL is lost between
     # being taken from one structure and put in the next; a second Ctrl-C interrupts at once.
+    # SIGTERM (kill, docker stop, systemd) does the same: without it Ray's handler exits at once,
+    # with no report and the claims left held (issue 13, item 8).
     stop = stop or threading.Event()
-    previous = None
+    previous: dict[int, Any] = {}
+    received: list[int] = []
     if threading.current_thread() is threading.main_thread():
-        def on_sigint(signum: int, frame: Any) -> None:
+        def on_signal(signum: int, frame: Any) -> None:
             if stop.is_set():
                 raise KeyboardInterrupt
+            received.append(signum)
             stop.set()
 
-        previous = signal.signal(signal.SIGINT, on_sigint)
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         batch = _Batch(urls, cfg, emit, writer)
         report = ReportWriter(report_path or default_report_path(Path(cfg.out)), cfg.model_dump(mode="json"))
@@ -424,9 +465,12 @@ def run_import(
         interrupted = True
         if batch is not None and report is not None:
             batch.cancel()
+    except _Stopped as exc:
+        stopped = f"{exc}; batch stopped"
+        batch.cancel("batch stopped: disk full")
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         progress.close()
         hosts = batch.close() if batch is not None else {}
         if writer:
@@ -435,7 +479,7 @@ def run_import(
         raise KeyboardInterrupt
     summary = report.finish(time.monotonic() - started, {
         "catalog": batch.catalog.info, "interrupted": interrupted, "hosts": hosts,
-        "ray_start_seconds": round(startup, 3),
+        "ray_start_seconds": round(startup, 3), "stopped": stopped,
     })
     return RunSummary(
         counts=summary["counts"],
@@ -445,11 +489,18 @@ def run_import(
         wall_seconds=summary["wall_seconds"],
         steps=summary["steps"],
         interrupted=interrupted,
+        stop_signal=received[0] if received else None,
         catalog=batch.catalog.info,
         hosts=hosts,
         llm=summary["llm"],
         ray_start_seconds=summary["ray_start_seconds"],
+        stopped=stopped,
+        report_error=summary.get("report_error"),
     )
+
+
+class _Stopped(Exception):
+    """The batch cannot go on (a full disk); the message says why."""
 
 
 def _first_line(exc: BaseException) -> str:

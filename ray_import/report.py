@@ -17,6 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from scraper.settings import mask_secrets
+
+from .inputs import line_problem
 from .results import OK_STATUSES, ImportResult, printable
 
 RESERVOIR = 20_000
@@ -52,28 +55,57 @@ def default_report_path(out: Path, now: datetime | None = None) -> Path:
 
 
 class ReportWriter:
+    """Counts in memory, results on disk as they come; see the module docstring.
+
+    A report that cannot be written (a full disk) never stops or breaks the run: the first
+    OSError is kept in `error`, the counts go on, and `finish` returns them with a one-line
+    `report_error` instead of a report (issue 13, item 9: it used to end in a traceback).
+    """
+
     def __init__(self, path: Path, config: dict[str, Any]) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.config = config
+        self.error: str | None = None
+        # A config can hold a proxy or endpoint URL with credentials; a report is for reading.
+        self.config = mask_secrets(config)
         self.started = datetime.now(UTC)
         self.counts: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self.steps: dict[str, _Reservoir] = defaultdict(_Reservoir)
         self.llm: Counter[str] = Counter()
         self._lines_path = self.path.with_suffix(".results.jsonl")
-        self._lines = open(self._lines_path, "w", encoding="utf-8")  # noqa: SIM115
+        self._lines = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._lines = open(self._lines_path, "w", encoding="utf-8")  # noqa: SIM115
+        except OSError as exc:
+            self._broke(exc)
         self._failed_path = self.path.with_suffix(".failed.txt")
         self._failed = None
 
+    def _broke(self, exc: OSError) -> None:
+        if self.error is None:
+            self.error = f"cannot write the report {self.path}: {exc.strerror or exc}"
+
     def add(self, result: ImportResult) -> None:
+        try:
+            self._add(result)
+        except OSError as exc:
+            self._broke(exc)
+
+    def _add(self, result: ImportResult) -> None:
         self.counts[result.status] += 1
         if not result.ok:
             self.errors[result.error_kind or result.status] += 1
             if self._failed is None:
                 self._failed = open(self._failed_path, "w", encoding="utf-8")  # noqa: SIM115
                 self._failed.write("# URLs that failed; fix or retry with: ray-import run THIS_FILE\n")
-            self._failed.write(f"# {result.one_line()}\n{printable(result.url)}\n")
+            # The URL as given, so a re-run imports the same URLs (issue 13, item 14); one that
+            # a line cannot carry is left out, and the comment says why.
+            if problem := line_problem(result.url):
+                self._failed.write(f"# {result.one_line()}\n# left out: {problem}; as given: "
+                                   f"{printable(result.url)}\n")
+            else:
+                self._failed.write(f"# {result.one_line()}\n{result.url}\n")
         for step, seconds in result.seconds.items():
             self.steps[step].add(seconds)
         if result.llm_calls:
@@ -83,8 +115,9 @@ class ReportWriter:
             self.llm["completion_tokens"] += result.llm_completion_tokens
             self.llm["seconds_waiting"] += result.llm_seconds
             self.llm["cost_usd"] += result.llm_cost_usd
-        self._lines.write(result.model_dump_json(exclude_defaults=True) + "\n")
-        self._lines.flush()
+        if self._lines is not None and self.error is None:
+            self._lines.write(result.model_dump_json(exclude_defaults=True) + "\n")
+            self._lines.flush()
 
     @property
     def total(self) -> int:
@@ -108,11 +141,31 @@ class ReportWriter:
         }
 
     def finish(self, wall_seconds: float, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Write the final report atomically; returns its summary part."""
-        self._lines.close()
-        if self._failed:
-            self._failed.close()
+        """Write the final report atomically; returns its summary part.
+
+        When the report cannot be written, `report` and `failed_urls` are None and
+        `report_error` is the one line that says why.
+        """
+        for handle in (self._lines, self._failed):
+            try:
+                if handle is not None:
+                    handle.close()
+            except OSError as exc:
+                self._broke(exc)
         summary = self.summary(wall_seconds, extra)
+        if self.error is None:
+            try:
+                self._write(summary)
+            except OSError as exc:
+                self._broke(exc)
+                self.path.with_suffix(".json.tmp").unlink(missing_ok=True)
+        if self.error is not None:
+            return {**summary, "report": None, "failed_urls": None, "report_error": self.error}
+        summary["report"] = str(self.path)
+        summary["failed_urls"] = str(self._failed_path) if self._failed else None
+        return summary
+
+    def _write(self, summary: dict[str, Any]) -> None:
         tmp = self.path.with_suffix(".json.tmp")
         with open(tmp, "w", encoding="utf-8") as out, open(self._lines_path, encoding="utf-8") as lines:
             head = json.dumps({**summary, "config": self.config}, ensure_ascii=False, indent=1)
@@ -124,6 +177,3 @@ class ReportWriter:
             os.fsync(out.fileno())
         os.replace(tmp, self.path)
         self._lines_path.unlink(missing_ok=True)
-        summary["report"] = str(self.path)
-        summary["failed_urls"] = str(self._failed_path) if self._failed else None
-        return summary

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import ray
 
@@ -45,6 +47,45 @@ def worker_env() -> dict[str, str]:
     return env
 
 
+PROBE_TIMEOUT_S = 5.0
+RAY_CLIENT_PORT = 10001
+
+
+def probe_address(address: str, timeout: float = PROBE_TIMEOUT_S) -> None:
+    """Fail at once when nothing listens at a cluster address, instead of inside ray.init.
+
+    Ray retries a GCS address that refuses connections for many minutes, logging a warning every
+    few seconds, and gives up on a `ray://` one after ~30 s (issue 13, item 16). One TCP connect
+    with a timeout tells the two cases a user meets (a typo, a cluster that is down) in seconds.
+    `auto` and `local` are Ray's to resolve; an address that listens but is not Ray is left to it.
+
+    Raises:
+        ConfigError: naming the address, when it cannot be resolved or connected to.
+    """
+    if address in ("auto", "local"):
+        return
+    scheme, _, rest = address.rpartition("://")
+    try:
+        parts = urlsplit(f"//{rest}")
+        host, port = parts.hostname, parts.port or (RAY_CLIENT_PORT if scheme == "ray" else None)
+    except ValueError:
+        host = port = None
+    if not host or port is None:
+        return  # not host:port: Ray's own check names what is wrong with it
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except socket.gaierror as exc:
+        raise ConfigError(f"cannot connect to the Ray cluster at {address}: cannot resolve {host} "
+                          f"({exc.strerror})") from exc
+    except TimeoutError as exc:
+        raise ConfigError(f"cannot connect to the Ray cluster at {address}: no answer from {host}:{port} "
+                          f"within {timeout:g}s") from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot connect to the Ray cluster at {address}: nothing listens there "
+                          f"({exc.strerror or exc})") from exc
+
+
 def ensure_ray(cfg: ImportConfig, log_to_driver: bool = True) -> bool:
     """Initialise Ray unless it already is; returns True when this call started it."""
     if ray.is_initialized():
@@ -60,6 +101,7 @@ def ensure_ray(cfg: ImportConfig, log_to_driver: bool = True) -> bool:
     address = cfg.address or os.environ.get("RAY_ADDRESS")
     try:
         if address:
+            probe_address(address)
             context = ray.init(address=address, runtime_env={"env_vars": worker_env()}, **kwargs)
         else:
             # A local instance's workers inherit this process's environment. Giving them a
@@ -69,6 +111,10 @@ def ensure_ray(cfg: ImportConfig, log_to_driver: bool = True) -> bool:
             context = ray.init(num_cpus=cfg.num_cpus, include_dashboard=cfg.dashboard,
                                dashboard_host="127.0.0.1", _system_config=LOCAL_SYSTEM_CONFIG, **kwargs)
     except ConnectionError as exc:
+        raise ConfigError(f"cannot connect to the Ray cluster at {address}: {exc}") from exc
+    except ValueError as exc:  # Ray's "Invalid address format: ..."
+        if not address:
+            raise
         raise ConfigError(f"cannot connect to the Ray cluster at {address}: {exc}") from exc
     global _dashboard_url
     _dashboard_url = context.dashboard_url or None

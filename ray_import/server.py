@@ -11,14 +11,13 @@ Routes (all JSON; field names camelCase):
     GET    /docs, /openapi.json          → the OpenAPI description
 
 Guards run before any route: request bodies above `serve.max_body_bytes` are 413, and with
-RAY_IMPORT_API_TOKEN set every route but /healthz needs `Authorization: Bearer <token>`.
+RAY_IMPORT_API_TOKEN set every route but /healthz needs `Authorization: Bearer <token>`. HEAD is
+answered on every GET route, as GET without the body.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import secrets
 import signal
 from collections.abc import Iterator
 from typing import Annotated, Any
@@ -34,11 +33,13 @@ from sse_starlette.sse import EventSourceResponse, ServerSentEvent
 
 from scraper.errors import InvalidURL
 
+from .middleware import Guard, HeadAsGet
 from .urls import normalize_url
 from .service import ImportService, Progress, QueueFull
 
 TOKEN_ENV = "RAY_IMPORT_API_TOKEN"
 MAX_URL_LENGTH = 2048
+MAX_EVENT_ID_DIGITS = 20  # event ids are a counter; int() of 5 000 digits raises, of 20 does not
 
 
 def _check_url(url: str) -> str:
@@ -73,60 +74,6 @@ class BatchAccepted(BaseModel):
     items: list[Progress]
 
 
-class _Guard:
-    """Pure ASGI middleware (SSE-safe): body size limit and bearer token."""
-
-    def __init__(self, app: Any, token: str | None, max_body: int) -> None:
-        self.app = app
-        self.token = token.encode() if token else None
-        self.max_body = max_body
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope["headers"])
-        if self.token is not None and scope["path"] != "/healthz":
-            given = headers.get(b"authorization", b"")
-            if not (given.startswith(b"Bearer ") and secrets.compare_digest(given[7:].strip(), self.token)):
-                await _reply(send, 401, "missing or wrong bearer token", {"www-authenticate": "Bearer"})
-                return
-        length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body):
-            await _reply(send, 413, f"request body larger than serve.max_body_bytes={self.max_body}")
-            return
-        if length is None and scope["method"] in ("POST", "PUT", "PATCH"):
-            # A body without Content-Length (chunked) is read here, up to the limit, then replayed.
-            chunks, seen = [], 0
-            while True:
-                message = await receive()
-                if message["type"] != "http.request":
-                    return
-                chunks.append(message.get("body", b""))
-                seen += len(chunks[-1])
-                if seen > self.max_body:
-                    await _reply(send, 413, f"request body larger than serve.max_body_bytes={self.max_body}")
-                    return
-                if not message.get("more_body"):
-                    break
-            replay = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
-
-            async def replayed() -> dict:
-                return replay.pop() if replay else await receive()
-
-            await self.app(scope, replayed, send)
-            return
-        await self.app(scope, receive, send)
-
-
-async def _reply(send: Any, status: int, detail: str, extra: dict[str, str] | None = None) -> None:
-    body = json.dumps({"detail": detail}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    headers += [(k.encode(), v.encode()) for k, v in (extra or {}).items()]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
 def create_app(service: ImportService, token: str | None = None) -> FastAPI:
     """The API over a started service; `token` (default: none) guards every route but /healthz."""
     cfg = service.cfg.serve
@@ -156,7 +103,8 @@ def create_app(service: ImportService, token: str | None = None) -> FastAPI:
                    401: {"description": "missing or wrong bearer token (when RAY_IMPORT_API_TOKEN is set)"},
                    413: {"description": "request body too large"}},
     )
-    app.add_middleware(_Guard, token=token, max_body=cfg.max_body_bytes)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(Guard, token=token, max_body=cfg.max_body_bytes)  # the outer one
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Any:
@@ -167,9 +115,11 @@ def create_app(service: ImportService, token: str | None = None) -> FastAPI:
                       if isinstance(route, APIRoute) and route.path_regex.match(request.url.path)]
             if static := [route for route in routes if "{" not in route.path]:
                 routes = static  # /api/recipes/batch is not the slug "batch"
-            allowed = sorted({method for route in routes for method in route.methods})
+            allowed = {method for route in routes for method in route.methods}
+            if "GET" in allowed:
+                allowed.add("HEAD")  # see middleware.HeadAsGet
             return JSONResponse({"detail": "Method Not Allowed"}, status_code=405,
-                                headers={"Allow": ", ".join(allowed)})
+                                headers={"Allow": ", ".join(sorted(allowed))})
         return await http_exception_handler(request, exc)
 
     def busy(exc: QueueFull) -> HTTPException:
@@ -247,8 +197,7 @@ def create_app(service: ImportService, token: str | None = None) -> FastAPI:
     ) -> EventSourceResponse:
         """Server-Sent Events of every state change, with heartbeats; no polling needed."""
         wanted = {i for i in ids.split(",") if i} if ids else None
-        resume = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
-        sub = service.subscribe(wanted, resume)
+        sub = service.subscribe(wanted, _event_id(last_event_id))
 
         async def stream() -> Any:
             # Everything already queued goes out as one write: a burst of 50 POSTs is then a few
@@ -284,6 +233,21 @@ def create_app(service: ImportService, token: str | None = None) -> FastAPI:
         return service.health()
 
     return app
+
+
+def _event_id(value: str | None) -> int | None:
+    """Last-Event-ID as the sequence number this server sent; an empty one means none (SSE).
+
+    Raises:
+        HTTPException: 400 for anything this server cannot have sent.
+    """
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) <= MAX_EVENT_ID_DIGITS):
+        raise HTTPException(400, f"Last-Event-ID must be an event id (at most {MAX_EVENT_ID_DIGITS} "
+                                 f"digits) from this stream, not {value[:40]!r}")
+    return int(value)
 
 
 def _uvicorn_config(service: ImportService, token: str | None, port: int, grace_s: float) -> Any:

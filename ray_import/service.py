@@ -36,6 +36,7 @@ from pydantic.alias_generators import to_camel
 from scraper.politeness import host_key
 
 from .config import ImportConfig
+from .gateway import cancel_fetch
 from .metrics import Metrics
 from .pipeline import _Batch, _DECISION_FIELDS, _Pending
 from .results import ImportResult
@@ -143,6 +144,7 @@ class _Engine(_Batch):
             return True
         for ref, pending in list(self.in_flight.items()):
             if pending.id == progress_id:
+                cancel_fetch(pending.page_ref)
                 ray.cancel(ref, force=True)
                 self._finish(ref, _cancelled(pending.url, "cancelled while running"), release=True)
                 return True

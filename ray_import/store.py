@@ -3,9 +3,15 @@
 The `*.recipe.json` files are the truth; `.ray-import/catalog.sqlite3` is an index of them (URL
 keys → slug, and each file's size and mtime). Opening a folder compares the index with a directory
 listing and parses only the files that are new or changed, so a current index opens without
-reading any recipe. Files are written atomically: temp file in the same folder, fsync, rename,
-fsync of the folder. `_CatalogActor` (catalog.py) owns one store per folder; the CLI's read-only
-commands open it directly.
+reading any recipe. Files are written atomically (atomic.py). `_CatalogActor` (catalog.py) owns
+one store per folder; the CLI's read-only commands open it directly with `readonly=True`.
+
+A read-only store changes nothing in the folder (issue 13, item 1): it copies the index into
+memory (`immutable=1`: no lock, no -wal or -shm file created), catches that copy up with the files
+in memory, and reports corrupt files instead of moving them. Only a writer removes temp files, and
+only stale ones of its own (atomic.py). A full disk or an I/O error is a CatalogError or DiskFull,
+never a reason to set the database aside: only a database SQLite calls corrupt, or not ours, is
+(index_db.py). Checking and repairing the folder is in repair.py.
 """
 
 from __future__ import annotations
@@ -14,32 +20,25 @@ import json
 import logging
 import os
 import sqlite3
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scraper.errors import CatalogError, SaveFailed
+from scraper.errors import CatalogError, DiskFull, SaveFailed
 
+from . import index_db
+from .atomic import is_stale_temp, write_atomically
+from .index_db import NO_SPACE, NotOurs, no_space, rollback
+from .sites import same_site
 from .slugs import is_valid_slug
 from .urls import try_normalize
 
 SUFFIX = ".recipe.json"
 STATE_DIR = ".ray-import"
 DB_NAME = "catalog.sqlite3"
-SCHEMA_VERSION = "1"
 log = logging.getLogger(__name__)
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS recipes (
-    slug TEXT PRIMARY KEY, source_url TEXT NOT NULL, title TEXT,
-    mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS urls (key TEXT PRIMARY KEY, slug TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS urls_slug ON urls (slug);
-"""
 
 
 @dataclass
@@ -52,17 +51,26 @@ class SyncReport:
     rebuilt: bool = False
     corrupt: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    unusable: str = ""  # why the database could not be used, when it was rebuilt or bypassed
 
 
 def recipe_keys(document: dict[str, Any]) -> list[str]:
     """The URL keys under which a saved recipe is found: as given, canonical, after redirects.
 
     A canonical URL that is only a site's home page says nothing about the recipe and is skipped,
-    or every recipe of such a site would look like the same one.
+    or every recipe of such a site would look like the same one. A canonical URL is the page's own
+    claim, so it counts only on the page's own site (registrable domain of the URL it was read
+    from, after redirects): otherwise any page could take over another site's URL (issue 13, item
+    2). The final URL is always a key: the redirects that led there were the sites' own, and the
+    page read is the one that URL serves.
     """
     keys = []
     provenance = document.get("provenance") or {}
-    for url in (document.get("source_url"), document.get("canonical_url"), provenance.get("final_url")):
+    final = provenance.get("final_url")
+    canonical = document.get("canonical_url")
+    if not same_site(canonical, final or document.get("source_url")):
+        canonical = None
+    for url in (document.get("source_url"), canonical, final):
         key = try_normalize(url)
         if key and "/" in key and key not in keys:
             keys.append(key)
@@ -89,33 +97,37 @@ def prepare_folder(folder: Path | str) -> Path:
 class RecipeStore:
     """One output folder. Not thread-safe: one owner (the catalog actor) at a time."""
 
-    def __init__(self, folder: Path | str) -> None:
-        self.folder = prepare_folder(folder)
+    def __init__(self, folder: Path | str, *, readonly: bool = False) -> None:
+        """Open `folder`; `readonly` never changes anything in it (list, show, check).
+
+        Raises:
+            CatalogError: the folder cannot be created or written (writer), does not exist
+                (reader), or its database cannot be used for another reason than corruption.
+        """
+        self.readonly = readonly
+        if readonly:
+            self.folder = Path(folder)
+            if not self.folder.is_dir():
+                raise CatalogError(f"no output folder {self.folder}")
+        else:
+            self.folder = prepare_folder(folder)
         self.db_path = self.folder / STATE_DIR / DB_NAME
         self.last_sync = SyncReport()
         self._batch_table = False
-        self._db = self._open_db()
+        self._db = self._open_snapshot() if readonly else self._open_db()
         self.sync()
 
     # -- opening ---------------------------------------------------------------------------
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.db_path, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.executescript(_SCHEMA)
-        row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        if row is None:
-            db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-        elif row[0] != SCHEMA_VERSION:
-            raise sqlite3.DatabaseError(f"schema version {row[0]}")
-        db.execute("SELECT count(*) FROM recipes").fetchone()
-        return db
-
     def _open_db(self) -> sqlite3.Connection:
-        """Open the index; a corrupt or foreign database is set aside and rebuilt from the files."""
+        """Open the index; only a corrupt or foreign database is set aside and rebuilt from the files.
+
+        A full disk, an I/O error or a lock leaves the database as it is and raises CatalogError.
+        """
         try:
-            return self._connect()
-        except sqlite3.DatabaseError as exc:
+            return index_db.connect(self.db_path)
+        except (sqlite3.Error, NotOurs) as exc:
+            if not index_db.is_corrupt(exc):
+                raise self._db_error(exc) from exc
             aside = self.db_path.with_name(f"{DB_NAME}.corrupt-{int(time.time())}")
             log.warning("catalog database %s is unusable (%s); rebuilding it from the files", self.db_path, exc)
             for suffix in ("", "-wal", "-shm"):
@@ -123,33 +135,49 @@ class RecipeStore:
                 if path.exists():
                     path.replace(Path(f"{aside}{suffix}"))
             self.last_sync.rebuilt = True
-            return self._connect()
+            self.last_sync.unusable = str(exc)
+        try:
+            return index_db.connect(self.db_path)
+        except (sqlite3.Error, NotOurs) as exc:
+            raise self._db_error(exc) from exc
+
+    def _open_snapshot(self) -> sqlite3.Connection:
+        """A reader's index: an in-memory copy; an unusable database is left alone (built from the files)."""
+        db, self.last_sync.unusable = index_db.snapshot(self.db_path)
+        self.last_sync.rebuilt = bool(self.last_sync.unusable)
+        return db
+
+    def _db_error(self, exc: BaseException) -> CatalogError:
+        full = "disk full: " if no_space(exc, self.folder) else ""
+        return CatalogError(f"{full}cannot use the catalog database {self.db_path}: {exc}")
 
     def _scan(self) -> dict[str, tuple[int, int]]:
         files = {}
+        now = time.time()
         with os.scandir(self.folder) as entries:
             for entry in entries:
                 name = entry.name
-                if name.startswith(".tmp-"):
-                    # A temp file left by a crash mid-write: the rename never happened.
-                    Path(entry.path).unlink(missing_ok=True)
-                elif name.endswith(SUFFIX) and not name.startswith(".") and entry.is_file():
+                if name.startswith("."):
+                    if not self.readonly and is_stale_temp(entry, now):
+                        Path(entry.path).unlink(missing_ok=True)  # left by a crash mid-write
+                elif name.endswith(SUFFIX) and entry.is_file():
                     stat = entry.stat()
                     files[name[: -len(SUFFIX)]] = (stat.st_mtime_ns, stat.st_size)
         return files
 
     def sync(self) -> SyncReport:
-        """Bring the index in line with the folder, parsing only new or changed files."""
+        """Bring the index in line with the folder, parsing only new or changed files.
+
+        Raises:
+            CatalogError: the database cannot be written (a full disk: "disk full: ...").
+        """
         started = time.perf_counter()
-        report = SyncReport(rebuilt=self.last_sync.rebuilt)
+        report = SyncReport(rebuilt=self.last_sync.rebuilt, unusable=self.last_sync.unusable)
         on_disk = self._scan()
-        indexed = {
-            slug: (mtime, size)
-            for slug, mtime, size in self._db.execute("SELECT slug, mtime_ns, size FROM recipes")
-        }
+        indexed = self.indexed()
         db = self._db
-        db.execute("BEGIN")
         try:
+            db.execute("BEGIN")
             for slug in indexed.keys() - on_disk.keys():
                 db.execute("DELETE FROM recipes WHERE slug=?", (slug,))
                 db.execute("DELETE FROM urls WHERE slug=?", (slug,))
@@ -166,21 +194,31 @@ class RecipeStore:
                     continue
                 self._index(slug, document, stat)
             db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            rollback(db)
+            raise self._db_error(exc) from exc
         except BaseException:
-            db.execute("ROLLBACK")
+            rollback(db)
             raise
-        for name in report.corrupt:
-            aside = self._set_aside(name)
+        for name in report.corrupt if not self.readonly else ():
+            try:
+                aside = self.set_aside(name)
+            except OSError as exc:
+                log.warning("%s in %s is not a valid recipe file and cannot be moved: %s",
+                            name, self.folder, exc)
+                continue
             log.warning("%s in %s is not a valid recipe file; moved to %s", name, self.folder, aside)
         report.indexed = self.count()
         report.seconds = time.perf_counter() - started
         self.last_sync = report
         return report
 
-    def _set_aside(self, name: str) -> Path:
-        """Move a corrupt file out of the way (never delete or overwrite it)."""
-        folder = self.folder / STATE_DIR / "corrupt"
-        folder.mkdir(exist_ok=True)
+    def set_aside(self, name: str, kind: str = "corrupt") -> Path:
+        """Move a file to `.ray-import/<kind>/` (never delete or overwrite it); a writer's act."""
+        if self.readonly:
+            raise CatalogError(f"{self.folder} is open read-only")
+        folder = self.folder / STATE_DIR / kind
+        folder.mkdir(parents=True, exist_ok=True)
         target = folder / name
         n = 1
         while target.exists():
@@ -189,46 +227,33 @@ class RecipeStore:
         (self.folder / name).replace(target)
         return target
 
+    def files(self) -> dict[str, tuple[int, int]]:
+        """Recipe files on disk: stem → (mtime_ns, size)."""
+        return self._scan()
+
     def check(self, repair: bool = False) -> list[str]:
-        """Verify every file against the index; with `repair`, rebuild the index from the files.
+        """Verify every file against the index; with `repair`, fix what can be (see repair.py).
 
         Returns one line per problem found (before any repair).
         """
-        problems: list[str] = []
-        on_disk = self._scan()
-        rows = {slug: (url, (mtime, size)) for slug, url, mtime, size in
-                self._db.execute("SELECT slug, source_url, mtime_ns, size FROM recipes")}
-        keys_by_slug: dict[str, set[str]] = {}
-        for key, slug in self._db.execute("SELECT key, slug FROM urls"):
-            keys_by_slug.setdefault(slug, set()).add(key)
-        for slug in sorted(rows.keys() - on_disk.keys()):
-            problems.append(f"{slug}{SUFFIX}: in the index but not on disk")
-        owner: dict[str, str] = {}
-        for slug in sorted(on_disk):
-            name = f"{slug}{SUFFIX}"
-            document = self._read_document(slug)
-            if document is None:
-                problems.append(f"{name}: not a valid recipe file")
-                continue
-            if document.get("slug") != slug or not is_valid_slug(slug):
-                problems.append(f"{name}: its slug field is {document.get('slug')!r}")
-            if slug not in rows:
-                problems.append(f"{name}: on disk but not in the index")
-            elif rows[slug][1] != on_disk[slug]:
-                problems.append(f"{name}: changed since it was indexed")
-            for key in recipe_keys(document):
-                if key in owner and owner[key] != slug:
-                    problems.append(f"{name}: same URL as {owner[key]}{SUFFIX} ({key})")
-                owner.setdefault(key, slug)
-                if slug in rows and key not in keys_by_slug.get(slug, set()) and self.lookup(key) is None:
-                    problems.append(f"{name}: URL key {key} missing from the index")
+        from .repair import find_problems, repair_folder
+
+        problems = find_problems(self)
         if repair:
+            repair_folder(self)
+        return problems
+
+    def rebuild(self) -> None:
+        """Forget the index (aliases too) and build it again from the files."""
+        try:
             self._db.execute("BEGIN")
             self._db.execute("DELETE FROM recipes")
             self._db.execute("DELETE FROM urls")
             self._db.execute("COMMIT")
-            self.sync()
-        return problems
+        except sqlite3.Error as exc:
+            rollback(self._db)
+            raise self._db_error(exc) from exc
+        self.sync()
 
     def _read_document(self, slug: str) -> dict[str, Any] | None:
         try:
@@ -260,6 +285,17 @@ class RecipeStore:
     def count(self) -> int:
         return self._db.execute("SELECT count(*) FROM recipes").fetchone()[0]
 
+    def indexed(self) -> dict[str, tuple[int, int]]:
+        """Slug → (mtime_ns, size) of each file as the index knows it."""
+        return {slug: (mtime, size) for slug, mtime, size in
+                self._db.execute("SELECT slug, mtime_ns, size FROM recipes")}
+
+    def keys_by_slug(self) -> dict[str, set[str]]:
+        keys: dict[str, set[str]] = {}
+        for key, slug in self._db.execute("SELECT key, slug FROM urls"):
+            keys.setdefault(slug, set()).add(key)
+        return keys
+
     def list_recipes(self) -> Iterator[tuple[str, str | None, str]]:
         yield from self._db.execute("SELECT slug, title, source_url FROM recipes ORDER BY slug")
 
@@ -268,38 +304,72 @@ class RecipeStore:
             return None
         return self._read_document(slug)
 
+    def document(self, stem: str) -> dict[str, Any] | None:
+        """The parsed file `<stem>.recipe.json` whatever its name, None if it is not a recipe."""
+        return self._read_document(stem)
+
     # -- writing ---------------------------------------------------------------------------
     def write(self, slug: str, document: dict[str, Any], extra_keys: list[str] = ()) -> None:
-        """Write `<slug>.recipe.json` atomically and index it under its URL keys."""
+        """Write `<slug>.recipe.json` atomically and index it under its URL keys.
+
+        Raises:
+            DiskFull: no space left for the file or its index entry (nothing is left behind).
+            SaveFailed: any other reason the file cannot be written or indexed.
+        """
+        if self.readonly:
+            raise CatalogError(f"{self.folder} is open read-only")
         if not is_valid_slug(slug):
             raise SaveFailed(f"refusing to write an invalid slug {slug!r}", stage="save")
         path = self.folder / f"{slug}{SUFFIX}"
-        data = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
-        tmp_name = None
+        existed = path.exists()
         try:
-            fd, tmp_name = tempfile.mkstemp(prefix=f".tmp-{slug}-", dir=self.folder)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp_name, path)
-            tmp_name = None
-            dir_fd = os.open(self.folder, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
-            stat = path.stat()
+            stat = self._write_file(slug, document)
         except OSError as exc:
+            if exc.errno in NO_SPACE:
+                raise DiskFull(f"disk full: cannot write {path}: {exc.strerror}", stage="save") from exc
             raise SaveFailed(f"cannot write {path}: {exc.strerror or exc}", stage="save") from exc
-        finally:
-            if tmp_name:
-                Path(tmp_name).unlink(missing_ok=True)
-        self._db.execute("BEGIN")
-        self._index(slug, document, (stat.st_mtime_ns, stat.st_size))
-        for key in extra_keys:
-            self._db.execute("INSERT OR REPLACE INTO urls VALUES (?, ?)", (key, slug))
-        self._db.execute("COMMIT")
+        try:
+            self._db.execute("BEGIN")
+            self._index(slug, document, (stat.st_mtime_ns, stat.st_size))
+            for key in extra_keys:
+                self._db.execute("INSERT OR REPLACE INTO urls VALUES (?, ?)", (key, slug))
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            rollback(self._db)
+            if not existed:
+                # The save is reported failed, so its file must not stay (taking it back also
+                # frees the space). A refreshed file stays: it replaced the old one; sync re-reads it.
+                path.unlink(missing_ok=True)
+            if no_space(exc, self.folder):
+                raise DiskFull(f"disk full: cannot index {path} in {self.db_path}: {exc}",
+                               stage="save") from exc
+            raise SaveFailed(f"cannot index {path} in {self.db_path}: {exc}", stage="save") from exc
+
+    def rewrite(self, slug: str, document: dict[str, Any]) -> None:
+        """Write `<slug>.recipe.json` atomically without indexing it (a repair rebuilds the index).
+
+        Raises:
+            OSError: the file cannot be written; SaveFailed: the document is not valid JSON.
+        """
+        if self.readonly:
+            raise CatalogError(f"{self.folder} is open read-only")
+        self._write_file(slug, document)
+
+    def _write_file(self, slug: str, document: dict[str, Any]) -> os.stat_result:
+        """Temp file in the folder, fsync, rename, fsync of the folder.
+
+        Raises:
+            OSError: from the file system; SaveFailed: the document is not valid JSON.
+        """
+        path = self.folder / f"{slug}{SUFFIX}"
+        try:
+            # allow_nan=False: NaN/Infinity are not JSON and the app's parser rejects them; the
+            # models make numbers finite, this is the last line of defence (issue 13, item 3).
+            # A lone surrogate fails the UTF-8 encoding, also a ValueError.
+            data = json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False).encode("utf-8") + b"\n"
+        except (ValueError, TypeError) as exc:
+            raise SaveFailed(f"refusing to write {path}: not valid JSON ({exc})", stage="save") from exc
+        return write_atomically(path, data)
 
     # -- the keys a batch has seen ---------------------------------------------------------
     def first_in_batch(self, batch: str, pairs: list[tuple[str, str]]) -> list[str | None]:
@@ -336,7 +406,13 @@ class RecipeStore:
             self._db.execute("DELETE FROM batch_keys WHERE batch=?", (batch,))
 
     def add_alias(self, key: str, slug: str) -> None:
-        self._db.execute("INSERT OR REPLACE INTO urls VALUES (?, ?)", (key, slug))
+        """Remember another URL of a saved recipe; only a shortcut, so a full disk just skips it."""
+        try:
+            self._db.execute("INSERT OR REPLACE INTO urls VALUES (?, ?)", (key, slug))
+        except sqlite3.Error as exc:
+            if not no_space(exc, self.folder):
+                raise self._db_error(exc) from exc
+            log.warning("disk full: alias %s of %s not recorded in %s", key, slug, self.db_path)
 
     def close(self) -> None:
         self._db.close()

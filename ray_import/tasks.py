@@ -132,6 +132,7 @@ def _import_page(
     # The parsing stack (recipe-scrapers, extruct, lxml: ~80 MB) is imported here, in the
     # worker, so the driver, which only submits these tasks, never loads it.
     from scraper.extract import extract
+    from scraper.generic import INCOMPLETE_MESSAGE, is_incomplete
     from scraper.readable import page_text
 
     yield _started(IMPORT_TASK, url)
@@ -145,6 +146,8 @@ def _import_page(
         if mode == "always":
             raise NotARecipe("LLM mode is 'always'", url=url, stage="extract")
         recipe = _timed(timings, "extract", extract, fetched)
+        if mode == "fallback" and is_incomplete(recipe):  # the LLM reads what heuristics could not
+            raise NotARecipe(INCOMPLETE_MESSAGE, url=url, stage="extract")
     except NotARecipe as exc:
         if mode == "off":
             catalog.release.remote([(key, token)])

@@ -13,10 +13,55 @@ import unicodedata
 _WS = re.compile(r"\s+")
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 _FRACTIONS = {"½": 0.5, "⅓": 1 / 3, "⅔": 2 / 3, "¼": 0.25, "¾": 0.75}
+# C0 and C1 controls (terminal escapes, NUL), bidi embeddings/overrides/isolates (U+202A–U+202E,
+# U+2066–U+2069: "Trojan Source" reordering) and lone surrogates (not encodable as UTF-8, so a
+# save would fail). Tab, newline and carriage return are whitespace and handled by the caller.
+_CONTROLS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+_LINE_BREAKS = re.compile("\r\n?|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+#: Longest duration kept, in minutes (30 days). Real recipes top out at days (curing, ageing); a
+#: bigger value is a typo or hostile (PT99999999999999999999H) and becomes None.
+MAX_MINUTES = 43_200
+#: Most servings kept: yields beyond this ("10000000 servings") are not a recipe's.
+MAX_SERVINGS = 10_000
+#: Counts (ratings_count) above this lose precision in JSON readers that use doubles.
+MAX_COUNT = 2**53
+
+
+def strip_controls(text: str, *, multiline: bool = False) -> str:
+    """`text` without control, bidi-override or surrogate characters (issue 13, item 4).
+
+    Line breaks become "\\n" when `multiline`, else a space, as does a tab outside multiline text;
+    every other such character is removed. Idempotent, so models can apply it on every validation.
+    """
+    if text.isprintable():
+        return text
+    text = _LINE_BREAKS.sub("\n", text)
+    if not multiline:
+        text = text.replace("\n", " ").replace("\t", " ")
+    return _CONTROLS.sub("", text)
+
+
+def finite(value: object, maximum: float | None = None) -> float | None:
+    """`value` as a float if it is a finite, non-negative number (at most `maximum`), else None.
+
+    JSON has no NaN or Infinity: a page's `"ratingValue": "Infinity"` must not reach the file.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if not math.isfinite(number) or number < 0 or (maximum is not None and number > maximum):
+        return None
+    return number
 
 
 def clean_text(value: object) -> str | None:
-    """Unescape, NFC, strip invisible characters and collapse whitespace; '' becomes None."""
+    """Unescape, NFC, strip invisible and control characters, collapse whitespace; '' → None."""
     if value is None:
         return None
     text = str(value)
@@ -25,7 +70,7 @@ def clean_text(value: object) -> str | None:
         if unescaped == text:
             break
         text = unescaped
-    text = text.translate(_INVISIBLE)
+    text = strip_controls(text.translate(_INVISIBLE))
     text = _WS.sub(" ", unicodedata.normalize("NFC", text)).strip()
     return text or None
 
@@ -55,14 +100,15 @@ def split_tags(value: object) -> list[str]:
 
 
 def to_minutes(value: object) -> int | None:
-    """Minutes as a non-negative int; None for anything that is not a duration."""
+    """Minutes as an int in 0..MAX_MINUTES; None for anything that is not a plausible duration."""
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return int(round(value)) if math.isfinite(value) and value >= 0 else None
+        minutes = finite(value, MAX_MINUTES)
+        return int(round(minutes)) if minutes is not None else None
     text = str(value).strip()
-    if text.isascii() and text.isdigit():
-        return int(text)
+    if text.isascii() and text.isdigit() and len(text) <= 9:
+        return to_minutes(int(text))
     return None
 
 
@@ -76,42 +122,28 @@ _AMOUNT = re.compile(
 
 
 def servings_from_yields(yields: str | None) -> float | None:
-    """The first amount of a yields text: '8 servings' → 8, '4-6 portions' → 4, '1½ cakes' → 1.5."""
+    """The first amount of a yields text: '8 servings' → 8, '4-6 portions' → 4, '1½ cakes' → 1.5.
+
+    None when there is none, or it is 0 or above MAX_SERVINGS (a 400-digit number would be inf).
+    """
     if not yields:
         return None
     match = _AMOUNT.search(str(yields))
     if not match:
         return None
     g = match.groupdict()
-    if g["mixed"]:
-        value = int(g["mixed"]) + (int(g["mnum"]) / int(g["mden"]) if int(g["mden"]) else 0)
-    elif g["wv"]:
-        value = int(g["wv"]) + _FRACTIONS[g["wvf"]]
-    elif g["num"]:
-        value = int(g["num"]) / int(g["den"]) if int(g["den"]) else 0.0
-    elif g["vulgar"]:
-        value = _FRACTIONS[g["vulgar"]]
-    else:
-        value = float(g["number"].replace(",", "."))
-    return round(value, 4) if value > 0 else None
-    for match in _AMOUNT.finditer(str(yields)):
-        whole, num, den, vulgar = match.group("whole", "num", "den", "vulgar")
-        if not (whole or num or vulgar):
-            continue
-        if num and den and not whole and match.group(0).strip() != f"{num}/{den}".strip():
-            continue
-        value = 0.0
-        if num and den and int(den):
-            if whole and "." not in whole and "," not in whole and re.search(r"\d\s+\d", match.group(0)):
-                value = float(whole) + int(num) / int(den)
-            elif whole:
-                # "12/3" was read as whole="12"? The regex gives whole=None for a bare fraction.
-                value = float(whole.replace(",", "."))
-            else:
-                value = int(num) / int(den)
-        elif whole:
-            value = float(whole.replace(",", "."))
-        if vulgar:
-            value += _FRACTIONS[vulgar]
-        return value if value > 0 else None
-    return None
+    try:
+        if g["mixed"]:
+            value = int(g["mixed"]) + (int(g["mnum"]) / int(g["mden"]) if int(g["mden"]) else 0)
+        elif g["wv"]:
+            value = int(g["wv"]) + _FRACTIONS[g["wvf"]]
+        elif g["num"]:
+            value = int(g["num"]) / int(g["den"]) if int(g["den"]) else 0.0
+        elif g["vulgar"]:
+            value = _FRACTIONS[g["vulgar"]]
+        else:
+            value = float(g["number"].replace(",", "."))
+    except (ValueError, OverflowError):  # more digits than int() takes, or a float overflow
+        return None
+    servings = finite(value, MAX_SERVINGS)
+    return round(servings, 4) if servings else None

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from . import __version__ as _importer_version
-from ._parsing import servings_from_yields
+from ._parsing import finite, servings_from_yields
 from .ingredient_rules import parse_ingredient_line
 from .models import EnrichedRecipe, FetchedPage, ParsedIngredient, Provenance, Recipe
 from .settings import EnrichSettings
@@ -26,6 +26,14 @@ NLTK_FILES = [
     f"taggers/averaged_perceptron_tagger_eng/averaged_perceptron_tagger_eng.{part}.json"
     for part in ("classes", "tagdict", "weights")
 ]
+#: Longest ingredient line that is parsed. ingredient-parser-nlp's time grows with the square of
+#: a line's length (0.02 s at 500 characters, minutes at 120 kB: issue 13, item 5); real lines are
+#: under 200. A longer line is kept as written, unparsed (parser "none"), repair
+#: `ingredient_too_long`.
+MAX_PARSED_LINE = 500
+#: Most ingredient lines parsed per recipe (real recipes have under 100); the rest are kept as
+#: written, unparsed, repair `too_many_ingredients`. Bounds one page's parsing to seconds.
+MAX_PARSED_LINES = 500
 _nlp_lock = threading.Lock()
 _nlp_state: dict[str, Any] = {}
 
@@ -63,7 +71,8 @@ def nlp_available() -> bool:
 
 def _number(value: Any) -> float | None:
     if isinstance(value, (int, float, Fraction)):
-        return round(float(value), 4)
+        number = finite(value)
+        return round(number, 4) if number is not None else None
     return None
 
 
@@ -91,17 +100,35 @@ def _is_english(language: str | None) -> bool:
     return language is None or language.lower().replace("_", "-").split("-")[0] == "en"
 
 
+def _unparsed(n: int, line: str) -> str | None:
+    """The repair name when the `n`-th line (from 0) is past a cap and stays unparsed."""
+    if n >= MAX_PARSED_LINES:
+        return "too_many_ingredients"
+    return "ingredient_too_long" if len(line) > MAX_PARSED_LINE else None
+
+
 def parse_ingredients(
-    lines: list[str], language: str | None, settings: EnrichSettings
+    lines: list[str],
+    language: str | None,
+    settings: EnrichSettings,
+    repairs: list[str] | None = None,
 ) -> tuple[list[ParsedIngredient], str]:
-    """Parse every line; returns the items and the parser used for the recipe."""
+    """Parse every line; returns the items and the parser used for the recipe.
+
+    Lines over MAX_PARSED_LINE characters, and those after the first MAX_PARSED_LINES, are kept
+    unparsed; their repair names are appended to `repairs` (once each) when it is given.
+    """
     if settings.ingredient_parser == "off":
         return [ParsedIngredient(text=line, parser="none") for line in lines], "none"
     parse = None
     if settings.ingredient_parser in ("auto", "nlp") and _is_english(language):
         parse = _nlp_parser()
-    items = []
-    for line in lines:
+    items, skipped = [], []
+    for n, line in enumerate(lines):
+        if (reason := _unparsed(n, line)) is not None:
+            skipped.append(reason)
+            items.append(ParsedIngredient(text=line, parser="none"))
+            continue
         if parse is not None:
             try:
                 items.append(_parse_nlp(parse, line))
@@ -109,6 +136,9 @@ def parse_ingredients(
             except Exception as exc:  # one odd line must not lose the recipe
                 log.debug("ingredient-parser-nlp failed on %r: %r", line, exc)
         items.append(ParsedIngredient(**parse_ingredient_line(line, language)))
+    if repairs is not None:
+        known = set(repairs)
+        repairs.extend(name for name in dict.fromkeys(skipped) if name not in known)
     return items, "ingredient-parser-nlp" if parse is not None else "rules"
 
 
@@ -124,9 +154,10 @@ def enrich(
 ) -> EnrichedRecipe:
     """Add parsed ingredients, servings, absolute URLs and provenance."""
     settings = settings or EnrichSettings()
-    parsed, parser = parse_ingredients(recipe.ingredients, recipe.language, settings)
+    repairs = list(recipe.repairs)
+    parsed, parser = parse_ingredients(recipe.ingredients, recipe.language, settings, repairs)
     host = (urlsplit(page.final_url).hostname or "").lower().removeprefix("www.")
-    data = recipe.model_dump()
+    data = recipe.model_dump(exclude={"repairs"})  # saved once, in provenance
     data.update(
         image=_absolute(recipe.image, page.final_url),
         canonical_url=_absolute(recipe.canonical_url, page.final_url),
@@ -145,5 +176,6 @@ def enrich(
             content_sha256=page.content_sha256,
             importer_version=_importer_version,
             ingredient_parser=parser,
+            repairs=repairs,
         ),
     )

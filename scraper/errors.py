@@ -22,6 +22,7 @@ Ray; `ray_import.errors` re-exports it.
             ├── LLMRejected         the LLM endpoint refused the request (auth, bad request)
             ├── InvalidLLMOutput    the model's reply is not a valid recipe, even after a repair
             └── SaveFailed          the catalog could not write the file
+                └── DiskFull        no space left: the batch stops (issue 13, item 9)
 
 `kind` is the stable, machine-readable name of each error: it is what reports and exit summaries
 group by, so renaming a class does not change a report.
@@ -86,12 +87,13 @@ class ServerBusy(TransientError):
     kind = "http_busy"
 
     def __init__(
-        self, *, status: int, url: str = "", stage: str = "fetch", retry_after: float | None = None
+        self, *, status: int, url: str = "", stage: str = "fetch", retry_after: float | None = None,
+        detail: str = "",
     ) -> None:
         self.status = status
         hint = f" (Retry-After {retry_after:g}s)" if retry_after is not None else ""
         super().__init__(
-            f"server answered HTTP {status}{hint}", url=url, stage=stage, retry_after=retry_after
+            detail or f"server answered HTTP {status}{hint}", url=url, stage=stage, retry_after=retry_after
         )
 
 
@@ -157,6 +159,12 @@ class InvalidLLMOutput(PermanentError):
 
 class SaveFailed(PermanentError):
     kind = "save_failed"
+
+
+class DiskFull(SaveFailed):
+    """The output folder's disk is full: every later save would fail too, so the batch stops."""
+
+    kind = "disk_full"
 
 
 def _size(n: int) -> str:

@@ -12,18 +12,21 @@ import json
 import logging
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from recipe_scrapers import scrape_html
+from recipe_scrapers import SCRAPERS, scrape_html
+from recipe_scrapers._utils import get_host_name
 from recipe_scrapers._exceptions import (
     NoSchemaFoundInWildMode,
     RecipeScrapersExceptions,
     WebsiteNotImplementedError,
 )
 
-from ._parsing import clean_list, clean_text, split_tags, to_minutes
+from ._parsing import clean_list, clean_text, finite, split_tags, to_minutes
 from .errors import NotARecipe
+from .generic import extract_generic
+from .repairs import repair_total_time
 from .models import FetchedPage, IngredientGroup, Recipe
 
 NO_RECIPE_MESSAGE = "no structured recipe data on the page; configure an LLM to import it"
@@ -48,11 +51,7 @@ def _field(scraper: Any, name: str) -> Any:
 
 
 def _number(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number >= 0 else None
+    return finite(value)  # "Infinity" and "NaN" parse as floats, and JSON has neither
 
 
 def _groups(value: Any) -> list[IngredientGroup]:
@@ -66,27 +65,56 @@ def _groups(value: Any) -> list[IngredientGroup]:
     return groups
 
 
-_JSONLD = re.compile(
-    r"<script[^>]*type\s*=\s*[\"']?application/ld\+json[\"']?[^>]*>(.*?)</script\s*>", re.I | re.S
-)
+_SCRIPT_OPEN = re.compile(r"<script(?=[\s/>])", re.I)
+_SCRIPT_CLOSE = re.compile(r"</script\s*>", re.I)
+_JSONLD_TYPE = re.compile(r"type\s*=\s*[\"']?application/ld\+json", re.I)
+#: JSON-LD blocks read per page, and their total characters: a page has a handful; 20 000 is an
+#: attack on the CPU (issue 13, item 5). Blocks past either cap are dropped with the broken ones.
+MAX_JSONLD_BLOCKS = 200
+MAX_JSONLD_CHARS = 5_000_000
+
+
+def _jsonld_blocks(html: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, text) of each `<script type="application/ld+json">` element, in one pass.
+
+    Linear: each search starts where the last one ended. A `<script` with no `>`, or no
+    `</script>` after it, ends the scan, since no later one can have one either (a regex with a
+    lazy `.*?` instead rescanned the rest of the page from every unclosed opener).
+    """
+    pos = 0
+    while (opener := _SCRIPT_OPEN.search(html, pos)) is not None:
+        tag_end = html.find(">", opener.end())
+        if tag_end < 0:
+            return
+        closer = _SCRIPT_CLOSE.search(html, tag_end + 1)
+        if closer is None:
+            return
+        if _JSONLD_TYPE.search(html, opener.end(), tag_end):
+            yield opener.start(), closer.end(), html[tag_end + 1 : closer.start()]
+        pos = closer.end()  # a script's text is raw: a "<script" inside it opens nothing
 
 
 def _without_broken_jsonld(html: str) -> str | None:
     """The page without its unparseable JSON-LD blocks, or None if none is broken.
 
     extruct (under recipe-scrapers) drops *every* JSON-LD block of a page when one of them does
-    not parse, so a site's broken analytics snippet would hide its valid Recipe.
+    not parse, so a site's broken analytics snippet would hide its valid Recipe. Blocks past
+    MAX_JSONLD_BLOCKS or MAX_JSONLD_CHARS are dropped unread, which bounds the work on any page.
     """
-    broken = []
-    for match in _JSONLD.finditer(html):
+    dropped, count, chars = [], 0, 0
+    for start, end, text in _jsonld_blocks(html):
+        count, chars = count + 1, chars + len(text)
+        if count > MAX_JSONLD_BLOCKS or chars > MAX_JSONLD_CHARS:
+            dropped.append((start, end))
+            continue
         try:
-            json.loads(match.group(1))
+            json.loads(text)
         except (ValueError, RecursionError):
-            broken.append(match.span())
-    if not broken:
+            dropped.append((start, end))
+    if not dropped:
         return None
     parts, last = [], 0
-    for start, end in broken:
+    for start, end in dropped:
         parts.append(html[last:start])
         last = end
     parts.append(html[last:])
@@ -124,12 +152,28 @@ def _minutes(scraper: Any, name: str, schema_key: str) -> int | None:
     return to_minutes(_field(scraper, name))
 
 
+def has_site_scraper(url: str) -> bool:
+    """Whether recipe-scrapers has a scraper of its own for the URL's host (as scrape_html decides)."""
+    try:
+        return get_host_name(url) in SCRAPERS
+    except Exception:  # a URL recipe-scrapers cannot split has no site scraper either
+        return False
+
+
 def extract(page: FetchedPage) -> Recipe:
     """Read the recipe the page declares.
+
+    A host recipe-scrapers has a scraper for keeps it; every other page goes through our
+    generic extractor (generic.py, issue 14), which reads the structured data and the HTML card.
 
     Raises:
         NotARecipe: no site scraper or schema.org Recipe finds a title and ingredients or steps.
     """
+    if not has_site_scraper(page.final_url):
+        recipe = extract_generic(page.html, page.final_url)
+        if recipe is None:
+            raise NotARecipe(NO_RECIPE_MESSAGE, url=page.url, stage="extract")
+        return recipe
     scraper, title, ingredients, instructions, error = None, None, [], [], None
     for html in (page.html, None):
         if html is None:
@@ -151,6 +195,13 @@ def extract(page: FetchedPage) -> Recipe:
         raise NotARecipe(NO_RECIPE_MESSAGE, url=page.url, stage="extract") from error
 
     site_scraper = type(scraper).__name__ != "SchemaScraper"
+    prep_time = _minutes(scraper, "prep_time", "prepTime")
+    cook_time = _minutes(scraper, "cook_time", "cookTime")
+    # A negative or garbage totalTime ("PT-33M") is prep + cook when the page gives them (issue 14).
+    raw_total = _schema_data(scraper).get("totalTime")
+    total_time, fixed = repair_total_time(_minutes(scraper, "total_time", "totalTime"),
+                                          raw_total if isinstance(raw_total, str) and "-" in raw_total else None,
+                                          prep_time, cook_time)
 
     nutrients = _field(scraper, "nutrients") or {}
     ratings_count = _number(_field(scraper, "ratings_count"))
@@ -160,9 +211,9 @@ def extract(page: FetchedPage) -> Recipe:
         ingredient_groups=_groups(_field(scraper, "ingredient_groups")),
         instructions=instructions,
         yields=clean_text(_field(scraper, "yields")),
-        total_time=_minutes(scraper, "total_time", "totalTime"),
-        prep_time=_minutes(scraper, "prep_time", "prepTime"),
-        cook_time=_minutes(scraper, "cook_time", "cookTime"),
+        total_time=total_time,
+        prep_time=prep_time,
+        cook_time=cook_time,
         author=clean_text(_field(scraper, "author")),
         description=clean_text(_field(scraper, "description")),
         image=clean_text(_field(scraper, "image")),
@@ -176,4 +227,5 @@ def extract(page: FetchedPage) -> Recipe:
         ratings=_number(_field(scraper, "ratings")),
         ratings_count=int(ratings_count) if ratings_count is not None else None,
         extractor=f"site:{type(scraper).__name__}" if site_scraper else "schema.org",
+        repairs=["total_time_from_parts"] if fixed else [],
     )

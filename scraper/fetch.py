@@ -4,6 +4,9 @@ This is the only module that knows httpx: its exceptions are translated here, on
 errors of `scraper.errors` (transient ones are retried by `retry.acall_with_retries`). Redirects
 are followed hop by hop, so every hop is checked (scheme, count) and counted against its host's
 politeness limits. Proxies come from `fetch.proxy`, else `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY`.
+
+`fetch.total_timeout_s` is the site's time, not the queue's: waiting for the host's turn (its
+interval, a Retry-After pause another page of it got) or for a free connection does not count.
 """
 
 from __future__ import annotations
@@ -12,17 +15,16 @@ import asyncio
 import codecs
 import email.utils
 import hashlib
-import ipaddress
 import re
-import socket
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from .errors import (
-    BlockedAddress,
     ConnectFailed,
     FetchTimeout,
     HTTPRejected,
@@ -33,6 +35,8 @@ from .errors import (
 )
 from .models import FetchedPage
 from .politeness import HostLimiter
+from .private_networks import exempt, peer_guard, refuse_private_host
+from .private_networks import is_public as _is_public  # noqa: F401 - tests import it from here
 from .retry import RetryPolicy, acall_with_retries
 from .settings import FetchSettings
 
@@ -40,15 +44,6 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 BUSY_STATUSES = {408, 425, 429}
 MAX_URL_LENGTH = 8192
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-
-
-METADATA_ADDRESSES = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
-
-
-def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast and address not in METADATA_ADDRESSES
 
 
 def validate_url(url: str) -> str:
@@ -217,34 +212,24 @@ class Fetcher:
         """One attempt: the redirect chain, hop by hop, each hop a polite request."""
         client = self._ensure_client()
         assert self._connections is not None
+        budget = _Budget(self.settings.total_timeout_s)
         try:
-            async with asyncio.timeout(self.settings.total_timeout_s), self._connections:
-                current = url
-                for hop in range(self.settings.max_redirects + 1):
-                    host = urlsplit(current).hostname or ""
-                    if self.settings.block_private_networks:
-                        await self._refuse_private(url, current)
-                    async with self.limiter.slot(host):
-                        response = await client.send(client.build_request("GET", current), stream=True)
-                        try:
-                            if response.is_redirect:
-                                location = response.headers.get("Location", "")
-                                current = urljoin(current, location)
-                                if urlsplit(current).scheme not in ("http", "https"):
-                                    raise InvalidURL(
-                                        f"redirected to a non-http(s) URL: {current[:200]}", url=url, stage="fetch"
-                                    )
-                                continue
-                            return await self._read(url, current, response)
-                        except ServerBusy as exc:
-                            if exc.retry_after:
-                                self.limiter.pause(host, min(exc.retry_after, self.settings.max_retry_after_s))
-                            raise
-                        finally:
-                            await response.aclose()
-                raise HTTPRejected(
-                    status=310, url=url, detail=f"more than {self.settings.max_redirects} redirects"
-                )
+            current = url
+            for _hop in range(self.settings.max_redirects + 1):
+                if self.settings.block_private_networks:
+                    async with budget.spend():
+                        await refuse_private_host(url, current, self.settings.allow_private_hosts)
+                # The host's turn and a free connection first: the budget is the site's time.
+                async with self.limiter.slot(urlsplit(current).hostname or ""), self._connections:
+                    async with budget.spend():
+                        outcome = await self._hop(client, url, current)
+                if isinstance(outcome, str):
+                    current = outcome
+                    continue
+                return outcome
+            raise HTTPRejected(
+                status=310, url=url, detail=f"more than {self.settings.max_redirects} redirects"
+            )
         except TimeoutError as exc:
             raise FetchTimeout(
                 f"page took longer than {self.settings.total_timeout_s:g}s in total", url=url, stage="fetch"
@@ -262,37 +247,44 @@ class Fetcher:
                 f"{type(exc).__name__}: {exc or 'connection failed'}", url=url, stage="fetch"
             ) from exc
 
-    async def _refuse_private(self, url: str, current: str) -> None:
-        """Refuse a hop whose host is, or resolves to, an address a service must not reach."""
-        parts = urlsplit(current)
-        host = (parts.hostname or "").lower().rstrip(".")
-        if host in self.settings.allow_private_hosts:
-            return
+    async def _hop(self, client: httpx.AsyncClient, url: str, current: str) -> str | FetchedPageParts:
+        """One request: the URL a redirect points to, or the page."""
+        host = urlsplit(current).hostname or ""
+        request = client.build_request("GET", current)
+        if self.settings.block_private_networks and not exempt(host, self.settings.allow_private_hosts):
+            # Checks the address the connection reached (DNS rebinding); see private_networks.
+            request.extensions["trace"] = peer_guard(url, host, request.url.raw_host.decode("ascii"))
+        response = await client.send(request, stream=True)
         try:
-            addresses = [ipaddress.ip_address(host)]
-        except ValueError:
-            try:
-                infos = await asyncio.get_running_loop().getaddrinfo(
-                    host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
-                )
-            except (socket.gaierror, UnicodeError) as exc:
-                raise ConnectFailed(f"host {host} does not resolve: {exc}", url=url, stage="fetch") from exc
-            addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
-        for address in addresses:
-            if not _is_public(address):
-                raise BlockedAddress(
-                    f"refused: {host} is a private or local address ({address}); "
-                    "fetch.block_private_networks is on",
-                    url=url,
-                    stage="fetch",
-                )
+            if response.is_redirect:
+                location = response.headers.get("Location", "").strip()
+                if not location:  # urljoin would make it a redirect to itself, 5 times over
+                    raise HTTPRejected(status=response.status_code, url=url,
+                                       detail=f"redirect {response.status_code} without a Location header")
+                target = urljoin(current, location)
+                if urlsplit(target).scheme not in ("http", "https"):
+                    raise InvalidURL(f"redirected to a non-http(s) URL: {target[:200]}", url=url, stage="fetch")
+                return target
+            return await self._read(url, current, response)
+        except ServerBusy as exc:
+            # Over the cap, the URL fails at once (see _read) and the host is not held back.
+            if exc.retry_after and exc.retry_after <= self.settings.max_retry_after_s:
+                self.limiter.pause(host, exc.retry_after)
+            raise
+        finally:
+            await response.aclose()
 
     async def _read(self, url: str, final_url: str, response: httpx.Response) -> FetchedPageParts:
         status = response.status_code
         if status in BUSY_STATUSES or status >= 500:
-            raise ServerBusy(
-                status=status, url=url, retry_after=parse_retry_after(response.headers.get("Retry-After"))
-            )
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            cap = self.settings.max_retry_after_s
+            detail = ""
+            if retry_after is not None and retry_after > cap:
+                # The site says "not now" for longer than we wait: `retry_delay` gives up at once.
+                detail = (f"server answered HTTP {status} with Retry-After {_seconds(retry_after)}s, "
+                          f"more than fetch.max_retry_after_s={cap:g}s: not retried")
+            raise ServerBusy(status=status, url=url, retry_after=retry_after, detail=detail)
         if status >= 300:
             raise HTTPRejected(status=status, url=url)
         content_type = response.headers.get("Content-Type", "")
@@ -321,6 +313,28 @@ class Fetcher:
 
 
 FetchedPageParts = tuple[str, int, str, bytes, "str | None"]
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f}" if value >= 10 else f"{value:g}"
+
+
+class _Budget:
+    """What is left of one attempt's `fetch.total_timeout_s`; only `spend()` blocks use it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.left = seconds
+
+    @asynccontextmanager
+    async def spend(self) -> AsyncIterator[None]:
+        """Raises TimeoutError when the block outlasts what is left."""
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        try:
+            async with asyncio.timeout(max(self.left, 0.0)):
+                yield
+        finally:
+            self.left -= loop.time() - began
 
 
 def fetch(url: str, settings: FetchSettings | None = None) -> FetchedPage:

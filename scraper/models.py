@@ -8,10 +8,38 @@ plain JSON without custom code. The saved file is `EnrichedRecipe` plus the cata
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from ._parsing import MAX_COUNT, MAX_SERVINGS, finite, strip_controls, to_minutes
 
 FORMAT_VERSION = 1
+
+
+def _or_none(text: str | None) -> str | None:
+    return text or None
+
+
+def _count(value: object) -> int | None:
+    number = finite(value, MAX_COUNT)
+    return int(number) if number is not None else None
+
+
+# Page text is hostile (issue 13, items 3 and 4): every text field of a recipe is stripped of
+# control and bidi-override characters, and every number is finite and plausible or None, here
+# in the models, so no extractor (schema.org, per-site, LLM) can let one through to the file.
+Line = Annotated[str, AfterValidator(strip_controls)]
+Text = Annotated[str, AfterValidator(partial(strip_controls, multiline=True))]
+OptionalLine = Annotated[Line | None, AfterValidator(_or_none)]
+OptionalText = Annotated[Text | None, AfterValidator(_or_none)]
+Lines = Annotated[list[Line], AfterValidator(lambda items: [item for item in items if item])]
+Texts = Annotated[list[Text], AfterValidator(lambda items: [item for item in items if item])]
+Minutes = Annotated[int | None, BeforeValidator(to_minutes)]
+Number = Annotated[float | None, BeforeValidator(finite)]
+Count = Annotated[int | None, BeforeValidator(_count)]
+Servings = Annotated[float | None, BeforeValidator(partial(finite, maximum=MAX_SERVINGS))]
 
 
 class FetchedPage(BaseModel):
@@ -32,47 +60,49 @@ class FetchedPage(BaseModel):
 
 
 class IngredientGroup(BaseModel):
-    purpose: str | None = None
-    ingredients: list[str] = Field(default_factory=list)
+    purpose: OptionalLine = None
+    ingredients: Lines = Field(default_factory=list)
 
 
 class Recipe(BaseModel):
     """A recipe as the page gives it (from the site's scraper, schema.org, or later an LLM).
 
-    Fields the page does not provide are None or empty, never made up.
+    Fields the page does not provide are None or empty, never made up. `repairs` names what the
+    step that built it had to fix or leave out; enrich moves them into `provenance.repairs`.
     """
 
-    title: str
-    ingredients: list[str] = Field(default_factory=list)
+    title: Line
+    ingredients: Lines = Field(default_factory=list)
     ingredient_groups: list[IngredientGroup] = Field(default_factory=list)
-    instructions: list[str] = Field(default_factory=list)
-    yields: str | None = None
-    total_time: int | None = None
-    prep_time: int | None = None
-    cook_time: int | None = None
-    author: str | None = None
-    description: str | None = None
-    image: str | None = None
-    canonical_url: str | None = None
-    site_name: str | None = None
-    language: str | None = None
-    category: list[str] = Field(default_factory=list)
-    cuisine: list[str] = Field(default_factory=list)
-    keywords: list[str] = Field(default_factory=list)
-    nutrients: dict[str, str] = Field(default_factory=dict)
-    ratings: float | None = None
-    ratings_count: int | None = None
+    instructions: Texts = Field(default_factory=list)
+    yields: OptionalLine = None
+    total_time: Minutes = None
+    prep_time: Minutes = None
+    cook_time: Minutes = None
+    author: OptionalLine = None
+    description: OptionalText = None
+    image: OptionalLine = None
+    canonical_url: OptionalLine = None
+    site_name: OptionalLine = None
+    language: OptionalLine = None
+    category: Lines = Field(default_factory=list)
+    cuisine: Lines = Field(default_factory=list)
+    keywords: Lines = Field(default_factory=list)
+    nutrients: dict[Line, Line] = Field(default_factory=dict)
+    ratings: Number = None
+    ratings_count: Count = None
     extractor: str
+    repairs: list[str] = Field(default_factory=list)
 
 
 class ParsedIngredient(BaseModel):
-    text: str
-    quantity: float | None = None
-    quantity_max: float | None = None
-    unit: str | None = None
-    name: str | None = None
-    preparation: str | None = None
-    comment: str | None = None
+    text: Line
+    quantity: Number = None
+    quantity_max: Number = None
+    unit: OptionalLine = None
+    name: OptionalLine = None
+    preparation: OptionalLine = None
+    comment: OptionalLine = None
     parser: str
 
 
@@ -84,6 +114,8 @@ class Provenance(BaseModel):
     content_sha256: str
     importer_version: str
     ingredient_parser: str | None = None
+    #: Short names of what the import fixed or left out (e.g. `ingredient_too_long`), in order.
+    repairs: list[str] = Field(default_factory=list)
 
 
 class EnrichedRecipe(Recipe):
@@ -93,12 +125,12 @@ class EnrichedRecipe(Recipe):
     source_url: str
     host: str
     parsed_ingredients: list[ParsedIngredient] = Field(default_factory=list)
-    servings: float | None = None
+    servings: Servings = None
     provenance: Provenance
 
     def to_document(self, slug: str) -> dict:
         """The JSON object of `<slug>.recipe.json`, with the contract's field order."""
-        data = self.model_dump(mode="json", exclude={"extractor"})
+        data = self.model_dump(mode="json", exclude={"extractor", "repairs"})
         ordered = {
             "format_version": data.pop("format_version"),
             "slug": slug,

@@ -7,14 +7,72 @@ Every default is mirrored, with a comment, in `configs/default.toml`.
 
 from __future__ import annotations
 
-from typing import Literal
+import importlib.util
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DEFAULT_USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/126.0 Safari/537.36 ray-import/0.1"
 )
+
+
+PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+SOCKS_SCHEMES = ("socks5", "socks5h")
+
+
+def mask_url(text: str) -> str:
+    """`http://user:pass@host:8080/p` → `http://***@host:8080/p`; anything else unchanged.
+
+    Config values are printed (`--print-config`) and written to reports that other people read:
+    a proxy or an endpoint URL with credentials in it must not leak there (issue 13, item 11).
+    """
+    if "@" not in text or "://" not in text:
+        return text
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return text
+    if "@" not in parts.netloc:
+        return text
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"***@{host}"))
+
+
+def mask_secrets(value: Any) -> Any:
+    """`value` (a config dump: dicts, lists, strings) with the userinfo of every URL masked."""
+    if isinstance(value, str):
+        return mask_url(value)
+    if isinstance(value, dict):
+        return {key: mask_secrets(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(mask_secrets(item) for item in value)
+    return value
+
+
+def check_url(value: str, schemes: tuple[str, ...], what: str) -> str:
+    """`value` if it is an absolute URL with one of `schemes` and a host; ValueError otherwise.
+
+    A bad proxy or endpoint is a config error found before the run, not one `crashed` result
+    per URL found during it (issue 13, item 15).
+    """
+    shown = repr(mask_url(value))
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise ValueError(f"{shown} is not a valid {what} URL: {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in schemes or not parts.hostname:
+        expected = ", ".join(f"{s}://" for s in schemes[:-1]) + f" or {schemes[-1]}://"
+        raise ValueError(f"{shown} is not a valid {what} URL (expected {expected} and a host)")
+    if any(ch.isspace() or ord(ch) < 32 for ch in value.strip()):
+        raise ValueError(f"{shown} is not a valid {what} URL (it contains whitespace)")
+    if scheme in SOCKS_SCHEMES and importlib.util.find_spec("socksio") is None:
+        raise ValueError(f"{shown}: a SOCKS proxy needs the socksio package (pip install 'httpx[socks]')")
+    return value.strip()
 
 
 class FetchSettings(BaseModel):
@@ -47,6 +105,11 @@ class FetchSettings(BaseModel):
     block_private_networks: bool = False
     # Host names exempt from that rule (an intranet recipe site, a test server).
     allow_private_hosts: tuple[str, ...] = ()
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_is_a_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_url(value, PROXY_SCHEMES, "proxy")
 
 
 class EnrichSettings(BaseModel):
@@ -87,6 +150,11 @@ class LLMSettings(BaseModel):
     # For the cost estimate in the report (USD per million tokens).
     price_per_million_input: float = Field(0.0, ge=0)
     price_per_million_output: float = Field(0.0, ge=0)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url_is_a_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_url(value, ("http", "https"), "endpoint")
 
     @property
     def effective_mode(self) -> str:

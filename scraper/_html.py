@@ -1,0 +1,180 @@
+"""Shared pieces of the HTML recipe readers: the HtmlRecipe result, bounded text helpers, durations.
+
+Kept apart from html_recipe.py so the card readers (html_cards.py) and the heading heuristic
+(html_headings.py) can share them without importing each other. Pages can be hostile, so every
+helper caps what it reads (characters per text, items per list). No Ray, no network.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+MAX_TEXT = 2_000  # characters kept from one ingredient line or step
+MAX_ITEMS = 150  # items read from one list; confidence needs at most 100
+MAX_NODES = 200_000  # elements walked per page; a bigger page is read only up to there
+
+# Subtrees that never hold the recipe itself: scripts, chrome, comments, related-post widgets.
+SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "nav", "footer", "header",
+                       "aside", "form", "select", "button", "iframe", "textarea", "option"})
+_NOISE = re.compile(r"comment|sidebar|related|widget|newsletter|breadcrumb|menu|cookie|share|social",
+                    re.I)
+_WS = re.compile(r"\s+")
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+
+
+@dataclass
+class HtmlRecipe:
+    """What a page's HTML shows of its recipe, and how sure the reader is that it is one."""
+
+    reader: str
+    title: str | None
+    ingredients: list[str]
+    ingredient_groups: list[tuple[str | None, list[str]]]
+    instructions: list[str]
+    yields: str | None = None
+    total_time: int | None = None
+    prep_time: int | None = None
+    cook_time: int | None = None
+    confident: bool = False
+
+
+def norm(value: str | None) -> str:
+    """One line of text: NFC, invisible characters dropped, whitespace collapsed, capped."""
+    if not value:
+        return ""
+    text = unicodedata.normalize("NFC", value[: MAX_TEXT * 2]).translate(_INVISIBLE)
+    return _WS.sub(" ", text).strip()[:MAX_TEXT]
+
+
+def text_of(el: Any, cap: int = MAX_TEXT) -> str:
+    """An element's visible text (scripts and styles left out), read only up to `cap` characters."""
+    parts: list[str] = []
+    size = 0
+    # Iterative walk: (node, phase) where phase 0 emits the node's text, 1 emits its tail.
+    stack: list[tuple[Any, int]] = [(el, 0)]
+    while stack and size <= cap * 2:
+        node, phase = stack.pop()
+        if phase:
+            if node.tail:
+                parts.append(node.tail)
+                size += len(node.tail.strip())
+            continue
+        if node is not el:
+            stack.append((node, 1))
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if not tag or (tag in _HIDDEN and node is not el):
+            continue
+        if tag == "br":
+            parts.append(" ")
+        if node.text:
+            parts.append(node.text)
+            size += len(node.text.strip())
+        stack.extend((child, 0) for child in reversed(node))
+    return norm("".join(parts))[:cap]
+
+
+_HIDDEN = frozenset({"script", "style", "noscript", "template"})
+
+
+def lines_of(el: Any) -> list[str]:
+    """An element's text split at <br> and block children: the lines a reader sees."""
+    out: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        line = norm("".join(current))
+        if line:
+            out.append(line)
+        current.clear()
+
+    def walk(node: Any) -> None:
+        if len(out) >= MAX_ITEMS:
+            return
+        if node.text:
+            current.append(node.text)
+        for child in node:
+            tag = child.tag if isinstance(child.tag, str) else ""
+            if tag == "br":
+                flush()
+            elif tag in _HIDDEN:
+                pass
+            elif tag in ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "tr"):
+                flush()
+                walk(child)
+                flush()
+            elif tag:
+                walk(child)
+            if child.tail:
+                current.append(child.tail)
+
+    walk(el)
+    flush()
+    return out[:MAX_ITEMS]
+
+
+def classes(el: Any) -> str:
+    """The element's class and id, lower-cased: what class-based rules match against."""
+    return f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+
+
+def is_noise(el: Any) -> bool:
+    tag = el.tag
+    if not isinstance(tag, str) or tag in SKIP_TAGS:
+        return True
+    attrs = classes(el)
+    return bool(attrs.strip()) and bool(_NOISE.search(attrs)) and "recipe" not in attrs
+
+
+def has_class(name: str) -> str:
+    """XPath predicate: the class attribute holds the token `name`."""
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+_DURATION = re.compile(
+    r"(?P<n>\d+(?:[.,]\d+)?)\s*(?P<u>h(?:ours?|rs?|eures?|oras?|ora|ore|our)?|std\.?|stunden?|uur|"
+    r"m(?:in(?:ute)?s?|inuten|inutos?|inuti)?\.?)\b",
+    re.I,
+)
+
+
+def minutes_of(text: str | None) -> int | None:
+    """'1 hour 30 mins', '1 h 20', '45 Minuten', 'PT1H30M' → minutes; None when no duration."""
+    if not text:
+        return None
+    text = text[:200]
+    iso = re.fullmatch(r"\s*P(?:T)?(?:(\d+)H)?(?:(\d+)M)?\s*", text, re.I)
+    if iso and (iso.group(1) or iso.group(2)):
+        return int(iso.group(1) or 0) * 60 + int(iso.group(2) or 0)
+    total, found = 0.0, False
+    for match in _DURATION.finditer(text):
+        value = float(match.group("n").replace(",", "."))
+        unit = match.group("u").lower()
+        total += value if unit.startswith("m") else value * 60
+        found = True
+    if not found:
+        # "1 h 20": a bare number after hours is minutes
+        bare = re.fullmatch(r"\s*(\d+)\s*", text)
+        return int(bare.group(1)) if bare else None
+    trailing = re.search(r"h\w*\.?\s+(\d+)\s*$", text, re.I)
+    if trailing:
+        total += int(trailing.group(1))
+    minutes = int(round(total))
+    return minutes if 0 < minutes < 100_000 else None
+
+
+def yields_of(text: str | None) -> str | None:
+    """A yields text in recipe-scrapers' form ('Serves 4' → '4 servings'), or None."""
+    text = norm(text)
+    if not text or not re.search(r"\d", text) or len(text) > 120:
+        return None
+    try:
+        # recipe-scrapers' own normalisation, so html and schema.org yields read alike.
+        from recipe_scrapers._utils import get_yields
+
+        value = get_yields(text)
+    except Exception:  # the library raises on texts it cannot read; keep ours then
+        value = None
+    return norm(str(value)) if value else text

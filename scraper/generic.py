@@ -1,0 +1,299 @@
+"""The generic extractor: a Recipe from any page, for hosts recipe-scrapers has no scraper for.
+
+The page is parsed once (lxml); schema_reader.py finds its schema.org Recipe (JSON-LD, microdata,
+RDFa), repairs.py fixes what structured data is known to get wrong, and the page's HTML recipe
+card (html_recipe.py) is a second witness: it fills what the structured data lacks and is the
+only source on pages without any. Field values are normalised with recipe-scrapers' own schema.org
+helpers, so a page reads the same as its site's scraper would read its JSON-LD (issue 14).
+Pure: no network, no Ray.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from types import SimpleNamespace
+from typing import Any
+
+from recipe_scrapers._schemaorg import SchemaOrg
+from recipe_scrapers.plugins.best_image import BestImagePlugin
+from recipe_scrapers._utils import normalize_string
+
+from . import repairs as rp
+from ._parsing import clean_list, clean_text, split_tags
+from .html_details import html_total_time, html_yields
+from .html_quantities import quantities_from_html
+from .models import IngredientGroup, Recipe
+from .schema_reader import PageData, main_recipe, page_meta, parse_page, read_structured, resolve
+
+log = logging.getLogger(__name__)
+
+try:  # the HTML witness (issue 14 part 2) may be absent from older trees
+    from .html_recipe import HtmlRecipe, find_html_recipe
+except ImportError:  # pragma: no cover
+    HtmlRecipe = None  # type: ignore[assignment,misc]
+    find_html_recipe = None  # type: ignore[assignment]
+
+
+class _Schema(SchemaOrg):
+    """recipe-scrapers' schema.org field readers over a node we chose, without its extruct pass."""
+
+    def __init__(self, node: dict[str, Any], data: PageData) -> None:  # noqa: D107
+        self.format = None
+        self.data = node
+        self.people = data.by_id
+        self.ratingsdata = data.by_id
+        self.website_name = data.website_name
+
+
+def _call(schema: _Schema, name: str) -> Any:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return getattr(schema, name)()
+    except Exception as exc:  # a field the page lacks or gets wrong is None, never a failed page
+        log.debug("schema.org %s: %r", name, exc)
+        return None
+
+
+def _minutes(schema: _Schema, key: str) -> int | None:
+    value = _call(schema, {"totalTime": "total_time", "prepTime": "prep_time", "cookTime": "cook_time"}[key])
+    if isinstance(value, (int, float)) and value >= 0 and "-" not in str(schema.data.get(key, "")):
+        return int(value)
+    return None
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number >= 0 else None
+
+
+class _Metas:
+    """The `soup.find_all("meta")` recipe-scrapers' image chooser asks for, over our lxml tree."""
+
+    def __init__(self, doc: Any) -> None:
+        self._doc = doc
+
+    def find_all(self, name: str) -> list[Any]:
+        return list(self._doc.iter(name))
+
+
+def _image(schema: _Schema, doc: Any, url: str, og_image: str | None) -> str | None:
+    """The recipe's image, chosen as recipe-scrapers chooses it (the largest of schema + meta)."""
+    image = _call(schema, "image")
+    image = image if isinstance(image, str) and image.strip() else og_image
+    try:
+        scraper = SimpleNamespace(url=url, schema=schema, soup=_Metas(doc))
+        best = BestImagePlugin._select_best_candidate(BestImagePlugin._collect_candidates(scraper, image))
+    except Exception as exc:  # the chooser is recipe-scrapers' private code: fall back, never fail
+        log.debug("image choice failed: %r", exc)
+        best = None
+    return clean_text(best or image)
+
+
+def _author(schema: _Schema, node: dict[str, Any], data: PageData) -> str | None:
+    author = node.get("author")
+    if isinstance(author, list) and author:
+        author = author[0]
+    author = resolve(author, data.by_id)
+    if isinstance(author, dict):
+        return clean_text(author.get("name"))
+    return clean_text(author) if isinstance(author, str) else None
+
+
+def _ingredients(node: dict[str, Any], schema: _Schema, repairs: set[str]) -> tuple[list[str], list[IngredientGroup]]:
+    raw = node.get("recipeIngredient") or node.get("ingredients")
+    lines = []
+    for item in raw if isinstance(raw, list) else [raw] if raw else []:
+        # An ingredient is text (or an object that names one); a bare number or boolean is a
+        # page's data error, not a line to parse.
+        if isinstance(item, list):
+            lines.extend(x for x in item if isinstance(x, str))
+        elif isinstance(item, (str, dict)):
+            lines.append(schema._ingredient_to_string(resolve(item, {})))
+    lines = [line for line in (normalize_string(x) if "<br" not in x.lower() and "\n" not in x else x
+                               for x in lines) if line]
+    lines, split = rp.split_ingredients(lines)
+    if split:
+        repairs.add("split_ingredients")
+    lines, groups, headed = rp.headings_to_groups(lines)
+    if headed:
+        repairs.add("headings_to_groups")
+    return lines, [IngredientGroup(purpose=p, ingredients=g) for p, g in groups]
+
+
+def _from_html(doc: Any, url: str) -> Any:
+    if find_html_recipe is None:
+        return None
+    try:
+        return find_html_recipe(doc, url)
+    except Exception as exc:  # the witness is a help; its bug must not lose a page JSON-LD reads
+        log.debug("html witness failed on %s: %r", url, exc)
+        return None
+
+
+def _fill_from_html(fields: dict[str, Any], card: Any, repairs: set[str]) -> None:
+    """Let the HTML card fill or correct the structured data where it is plainly better."""
+    if card is None:
+        return
+    ours, theirs = fields["ingredients"], clean_list(card.ingredients)
+    if not ours and theirs and card.confident:
+        fields["ingredients"] = theirs
+        repairs.add("ingredients_from_html")
+    elif ours and len(theirs) == len(ours) and all(
+        t != o and t.lower().endswith(o.lower()) for t, o in zip(theirs, ours, strict=True)
+    ):
+        fields["ingredients"] = theirs  # the JSON-LD dropped the quantities the card shows
+        repairs.add("quantities_from_html")
+    if card.ingredient_groups and not fields["ingredient_groups"] and fields["ingredients"] == theirs:
+        fields["ingredient_groups"] = [IngredientGroup(purpose=clean_text(p), ingredients=clean_list(g))
+                                       for p, g in card.ingredient_groups if clean_list(g)]
+    if _joined(fields["ingredients"], theirs):
+        fields["ingredients"] = theirs
+        repairs.add("lines_from_html")
+    steps = clean_list(card.instructions)
+    if _joined(fields["instructions"], steps):
+        fields["instructions"] = steps
+        repairs.add("lines_from_html")
+    if not fields["instructions"] and steps and (card.confident or fields["ingredients"]):
+        fields["instructions"] = steps
+        repairs.add("instructions_from_html")
+    for key in ("yields", "total_time", "prep_time", "cook_time"):
+        if fields.get(key) is None and getattr(card, key, None) is not None:
+            fields[key] = getattr(card, key)
+
+
+def _squash(text: str) -> str:
+    return _NON_WORD.sub("", text).casefold()
+
+
+_NON_WORD = re.compile(r"\W+")
+
+
+def _joined(ours: list[str], theirs: list[str]) -> bool:
+    """Whether the structured data ran the card's separate lines into one ("oil2 small onions").
+
+    Some sites strip the `<br>`s of their list into one JSON-LD string with no separator left to
+    split at; the card still shows each line. The card's lines, joined, must make up most of it.
+    """
+    if len(ours) != 1 or len(theirs) < 2:
+        return False
+    one, lines = _squash(ours[0]), _squash("".join(theirs))
+    return bool(lines) and lines in one and len(lines) >= 0.6 * len(one)
+
+
+def _fill_details(fields: dict[str, Any], doc: Any, repairs: set[str]) -> None:
+    """Yields, total time and amounts shown only in the page's HTML (html_details, _quantities)."""
+    if fields.get("yields") is None and (found := html_yields(doc)) is not None:
+        fields["yields"] = found
+        repairs.add("yields_from_html")
+    if fields.get("total_time") is None and (minutes := html_total_time(doc)) is not None:
+        fields["total_time"] = minutes
+        repairs.add("total_time_from_html")
+    if fields["ingredients"] and (lines := quantities_from_html(doc, fields["ingredients"])):
+        if lines != fields["ingredients"]:
+            fields["ingredients"] = lines
+            repairs.add("quantities_from_html")
+
+
+def _from_card(card: Any, meta: dict[str, str | None]) -> dict[str, Any]:
+    return {
+        "title": clean_text(card.title), "ingredients": clean_list(card.ingredients),
+        "ingredient_groups": [IngredientGroup(purpose=clean_text(p), ingredients=clean_list(g))
+                              for p, g in card.ingredient_groups if clean_list(g)],
+        "instructions": clean_list(card.instructions), "yields": clean_text(card.yields),
+        "total_time": card.total_time, "prep_time": card.prep_time, "cook_time": card.cook_time,
+        "image": clean_text(meta["og_image"]), "site_name": clean_text(meta["og_site_name"]),
+        "extractor": f"html:{card.reader}",
+    }
+
+
+def read_generic(html: str, url: str) -> dict[str, Any] | None:
+    """The fields of Recipe read from the page, or None when neither source finds a recipe."""
+    doc = parse_page(html)
+    if doc is None:
+        return None
+    data = read_structured(doc, url)
+    meta = page_meta(doc, url)
+    node = main_recipe(data, url, meta["canonical_url"])
+    card = _from_html(doc, url)
+    repairs: set[str] = set()
+    if node is None:
+        if card is None or not card.confident:
+            return None
+        fields = _from_card(card, meta)
+    else:
+        fields = _from_schema(node, data, meta, doc, url, repairs)
+        _fill_from_html(fields, card, repairs)
+    _fill_details(fields, doc, repairs)
+    fields["title"], stripped = rp.strip_site_name(
+        fields.get("title"), [data.website_name, meta["og_site_name"]])
+    if stripped:
+        repairs.add("strip_site_name")
+    fields.update(canonical_url=meta["canonical_url"], language=clean_text(meta["language"]),
+                  repairs=sorted(repairs))
+    return fields
+
+
+def _from_schema(node: dict[str, Any], data: PageData, meta: dict[str, str | None], doc: Any, url: str,
+                 repairs: set[str]) -> dict[str, Any]:
+    schema = _Schema(node, data)
+    ingredients, groups = _ingredients(node, schema, repairs)
+    steps, step_repairs = rp.flatten_instructions(
+        node.get("recipeInstructions") or node.get("RecipeInstructions") or node.get("step"))
+    repairs |= step_repairs
+    prep, cook = _minutes(schema, "prepTime"), _minutes(schema, "cookTime")
+    total, fixed = rp.repair_total_time(_minutes(schema, "totalTime"), node.get("totalTime"), prep, cook)
+    if fixed:
+        repairs.add("total_time_from_parts")
+    elif total is None and node.get("totalTime") is None and (prep or cook):
+        total = (prep or 0) + (cook or 0)
+    nutrients = _call(schema, "nutrients") or {}
+    ratings_count = _number(_call(schema, "ratings_count"))
+    return {
+        "title": clean_text(_call(schema, "title")),
+        "ingredients": ingredients,
+        "ingredient_groups": groups,
+        "instructions": clean_list(steps),
+        "yields": clean_text(_call(schema, "yields")),
+        "total_time": total, "prep_time": prep, "cook_time": cook,
+        "author": _author(schema, node, data),
+        "description": clean_text(_call(schema, "description")),
+        "image": _image(schema, doc, url, meta["og_image"]),
+        "site_name": clean_text(data.website_name or meta["og_site_name"]),
+        "category": split_tags(_call(schema, "category")),
+        "cuisine": split_tags(_call(schema, "cuisine")),
+        "keywords": split_tags(_call(schema, "keywords")),
+        "nutrients": {str(k): str(v) for k, v in nutrients.items()} if isinstance(nutrients, dict) else {},
+        "ratings": _number(_call(schema, "ratings")),
+        "ratings_count": int(ratings_count) if ratings_count is not None else None,
+        "extractor": "schema.org",
+    }
+
+
+INCOMPLETE_MESSAGE = "generic extraction found no ingredients or no steps; the LLM reads the page"
+
+
+def is_incomplete(recipe: Recipe) -> bool:
+    """A recipe the generic path read without ingredients or without steps (not a site scraper's).
+
+    With an LLM in `fallback` mode such a page goes to the LLM like a page with no data (issue
+    14, item 4); without one it is saved as read, as before (title + ingredients or steps).
+    """
+    return not recipe.extractor.startswith("site:") and not (recipe.ingredients and recipe.instructions)
+
+
+def extract_generic(html: str, url: str) -> Recipe | None:
+    """A Recipe from a page no site scraper knows, or None when the page shows no recipe.
+
+    A recipe needs a title and ingredients or steps, as on the site-scraper path; one read
+    from the HTML alone needs both (the card reader's `confident`).
+    """
+    fields = read_generic(html, url)
+    if fields is None or not fields.get("title") or not (fields["ingredients"] or fields["instructions"]):
+        return None
+    return Recipe(**fields)

@@ -1,0 +1,122 @@
+"""Yields and times that a page shows only in its HTML, found by their class or their label.
+
+Many sites put "Serves 4" or "Total time 45 min" in a widget of their own (`class="servings"`,
+`<dt>Totale tijd</dt><dd>20 minuten</dd>`) and leave it out of their JSON-LD, so a site's own
+scraper reads it and the generic reader did not (issue 14, "yields only in the HTML"). This only
+fills a field that a recipe already found lacks: it never makes a page a recipe. Pure, no Ray;
+bounded by the first elements that match, and found by compiled XPath (C) before any regex.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lxml import etree
+
+from ._html import minutes_of, norm, text_of, yields_of
+
+#: class names of a yields widget: "recipe-card-servings", "person-count", "box-info-rendimento"
+_YIELD_CLASS = re.compile(r"(?:^|[\s_-])(?:yields?|servings?|serves|portions?|persons?|"
+                          r"person-(?:count|amount)|rendimento|porties|porciones|portionen)"
+                          r"(?:$|[\s_-])", re.I)
+#: a label, then the count: "Serves: 2", "Portionen 4", "Rendimento: 4 porções"
+_YIELD_LABEL = re.compile(r"^(?:serves|servings?|yields?|makes|portions?|portionen|personen|"
+                          r"personnes|porties|porciones|raciones|rendimento|porções|porzioni|"
+                          r"persone|pour)\s*:?\s*\d", re.I)
+_TIME_LABELS = {
+    "total": re.compile(r"^(?:total(?:\s+time)?|ready\s+in|temps\s+total|gesamtzeit|totale\s+tijd|"
+                        r"totaaltijd|tiempo\s+total|tempo\s+totale|tempo\s+total|czas\s+całkowity)"
+                        r"\s*:?\s*", re.I),
+    "prep": re.compile(r"^(?:prep(?:aration)?(?:\s+time)?|temps\s+de\s+préparation|"
+                       r"vorbereitungszeit|tiempo\s+de\s+preparación|voorbereidingstijd)\s*:?\s*",
+                       re.I),
+    "cook": re.compile(r"^(?:cook(?:ing)?(?:\s+time)?|temps\s+de\s+cuisson|kochzeit|backzeit|"
+                       r"tiempo\s+de\s+cocción|kooktijd|baktijd)\s*:?\s*", re.I),
+}
+
+
+def _starting(tags: tuple[str, ...], words: tuple[str, ...]) -> etree.XPath:
+    """Elements of `tags` with a text node that starts with one of `words` (a label)."""
+    kinds = " or ".join(f"self::{tag}" for tag in tags)
+    starts = " or ".join(f"starts-with(normalize-space(.), '{w}')" for w in words)
+    return etree.XPath(f"//*[{kinds}][text()[{starts}]]")
+
+
+_YIELD_LABELLED = _starting(("li", "p", "span", "div", "strong", "b"), (
+    "Serves", "serves", "Servings", "Yield", "Makes", "Portion", "Rendimento", "Pour"))
+_TIME_LABELLED = _starting(("dt", "th", "strong", "b", "span", "li", "p"), (
+    "Total", "total", "TOTAL", "Ready in", "Temps", "Gesamtzeit", "Totale tijd", "Totaaltijd",
+    "Tiempo", "Tempo", "Czas", "Prep", "prep", "PREP", "Cook", "cook", "COOK", "Vorbereitung",
+    "Kochzeit", "Backzeit", "Voorbereiding", "Kooktijd", "Baktijd"))
+_YIELD_WIDGET = etree.XPath("//*[" + " or ".join(f"contains(@class, '{w}')" for w in (
+    "yield", "serving", "Serving", "serves", "person", "portion", "rendimento", "porties",
+    "porcion")) + "]")
+_SKIP = re.compile(r"unit|toggle|button|btn|adjust|scale|nutrition|label", re.I)
+_MAX_SCAN = 400  # candidate elements looked at per field
+
+
+def _class(el: Any) -> str:
+    return f"{el.get('class') or ''} {el.get('id') or ''}"
+
+
+def html_yields(doc: Any) -> str | None:
+    """The yields a widget or a labelled line shows ('8 os.' → '8 servings'), or None."""
+    for el in _YIELD_WIDGET(doc)[:_MAX_SCAN]:
+        names = _class(el)
+        if not _YIELD_CLASS.search(names) or _SKIP.search(names) or el.tag in ("script", "style"):
+            continue
+        text = norm(el.get("value") if el.tag == "option" else text_of(el, 80))
+        if not text and el.tail:  # an icon before its value: "<i class='i-person'></i> 4 porce"
+            text = norm(el.tail)
+        if text and len(text) <= 40 and re.search(r"\d", text):
+            return yields_of(text)
+    for el in _YIELD_LABELLED(doc)[:_MAX_SCAN]:
+        text = text_of(el, 80)
+        if el.tag in ("strong", "b") and el.tail:  # "<strong>Serves:</strong> 2"
+            text = norm(f"{text} {el.tail}")
+        if text and len(text) <= 40 and _YIELD_LABEL.match(text):
+            return yields_of(text)
+    return None
+
+
+def _labelled_minutes(el: Any, text: str, label: re.Match[str]) -> int | None:
+    """The duration after a label: in its own text, its tail or the next element ("<dd>")."""
+    rest = text[label.end():]
+    value = minutes_of(rest) if rest.strip() else None
+    if value is None and el.tail and norm(el.tail):
+        value = minutes_of(norm(el.tail))
+    if value is None and (sibling := el.getnext()) is not None:
+        value = minutes_of(text_of(sibling, 60))
+    return value
+
+
+def html_times(doc: Any) -> dict[str, int]:
+    """{"total"/"prep"/"cook": minutes} that labelled lines show ('Totale tijd' + '20 minuten')."""
+    found: dict[str, int] = {}
+    for el in _TIME_LABELLED(doc)[:_MAX_SCAN]:
+        text = text_of(el, 80)
+        if el.tag in ("strong", "b") and el.tail:  # "<strong>Cooking Time:</strong> 40 mins"
+            text = norm(f"{text} {el.tail}")
+        if not text or len(text) > 40:
+            continue
+        for key, pattern in _TIME_LABELS.items():
+            if key in found or not (label := pattern.match(text)):
+                continue
+            value = _labelled_minutes(el, text, label)
+            if value is not None:
+                found[key] = value
+            break
+        if len(found) == len(_TIME_LABELS):
+            break
+    return found
+
+
+def html_total_time(doc: Any) -> int | None:
+    """The total time the page's labelled lines show, else their prep + cook, else None."""
+    times = html_times(doc)
+    if "total" in times:
+        return times["total"]
+    if "prep" in times or "cook" in times:
+        return times.get("prep", 0) + times.get("cook", 0)
+    return None

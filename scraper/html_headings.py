@@ -1,0 +1,392 @@
+"""Ingredients and steps found from section titles and class names, for pages without a card.
+
+Most pages without structured data still title their lists ("Zutaten", "Bereidingswijze") or
+name their containers (`class="ingredients"`, `class="method"`). This finds those anchors in one
+walk over the tree, reads the list or lines that follow each, and keeps a pair (ingredients, then
+steps) only when both read like what they claim to be. Index and category pages, blog posts that
+mention a recipe and shop pages must not come out as recipes (issue 14, "No false recipes"), so
+every rule errs towards "not confident". Pure, no Ray, no network; linear in the page size.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._html import MAX_ITEMS, MAX_NODES, classes, lines_of, norm, text_of
+from .html_vocab import INGREDIENTS, INSTRUCTIONS, OTHER, section_kind
+
+HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+_LABELS = frozenset({"strong", "b", "p", "div", "span", "dt", "th", "label", "summary", "legend",
+                     "em", "u", "td", "a"})
+_BLOCKS = frozenset({"p", "ul", "ol", "dl", "div", "section", "article", "table", "li", "h1", "h2",
+                     "h3", "h4", "h5", "h6", "figure", "blockquote", "main", "form"})
+_CONTAINERS = frozenset({"div", "section", "ul", "ol", "dl", "article", "aside", "table", "main"})
+_SKIP = frozenset({"script", "style", "noscript", "template", "svg", "nav", "footer", "header",
+                   "form", "select", "button", "iframe", "textarea", "img", "picture", "video",
+                   "figure", "input"})
+_NOISE = re.compile(r"comment|related|newsletter|breadcrumb|cookie|\bshare|social|\bad-|advert|"
+                    r"popup|modal", re.I)
+_CLASS_KIND = (
+    (INGREDIENTS, re.compile(r"ingr[eé]d|indgred|zutat")),
+    (INSTRUCTIONS, re.compile(r"instruction|direction|method|preparation|cooking-?steps?|"
+                              r"recipe-?steps|\bsteps\b|recipe-process|zubereitung|anleitung|"
+                              r"bereiding|procedure")),
+)
+_BAD_CLASS = re.compile(r"button|toolbar|scale|header|title|label|toggle|print|jump|ad-slot|"
+                        r"clipboard|count|nav|filter|search|tag", re.I)
+
+_QUANTITY = re.compile(
+    r"^\W{0,3}(?:\d|[½¼¾⅓⅔⅛⅜⅝⅞]|(?:a|an|one|two|three|half|some|pinch|handful|dash|"
+    r"un|une|deux|trois|ein|eine|einen|zwei|drei|etwas|prise|una|uno|dos|tres|mezzo|mezza|"
+    r"een|twee|drie|snufje|scheutje|et|en)\b)", re.I)
+_UNIT = re.compile(
+    r"\b(?:g|gr|grams?|kg|mg|ml|cl|dl|l|liters?|litres?|tsp|tbsp|tbs|teaspoons?|tablespoons?|cups?|"
+    r"oz|ounces?|lbs?|pounds?|pinch|cloves?|cans?|el|tl|ess?löffel|teelöffel|prise|stück|bund|"
+    r"cs|cc|cuill\w*|c\.?\s?à\s?[sc]|pincée|gousses?|cucharadas?|cucharaditas?|dientes?|"
+    r"cucchia\w*|spicchi?|eetlepels?|theelepels?|snufje|teentjes?|stuks?|spsk|tsk|dåse|db|ek|"
+    r"salt|salz|sel|sal|pepper|pfeffer|poivre|pimienta|pepe|peper|to taste|au goût|nach geschmack)\b",
+    re.I)
+_UNIT_SWITCH = re.compile(r"(?:(?:metric|imperial|us|cups|units?|customary|original|scale|"
+                          r"[0-9½]x|/|\|)\s*){2,}", re.I)
+_SENTENCE_END = re.compile(r"[.!?)]\s*$")
+# Controls and recipe metadata inside a section (unit toggles, "Serves 4", ratings): not lines.
+_CONTROL = re.compile(r"button|\bbtn|toggle|tab-link|selector|yield|servings?\b|rating|"
+                      r"nutrition|recipe-info|recipe-meta|print|share|\bad\b|ads\b", re.I)
+# "Prep: 15 min.", "Recipe Type: Main Dishes": a label and its value, not a step
+_META_LINE = re.compile(r"^[^\W\d][\w '’-]{0,24}:\s*\S.{0,40}$")
+
+
+@dataclass
+class Block:
+    """The lines read after one anchor, and where they came from."""
+
+    kind: str
+    order: int
+    title: str | None
+    items: list[str] = field(default_factory=list)
+    groups: list[tuple[str | None, list[str]]] = field(default_factory=list)
+    sources: set[int] = field(default_factory=set)
+    link_chars: int = 0
+    chars: int = 0
+
+    def add(self, line: str, source: Any, group: str | None, links: int = 0) -> None:
+        if not line or len(self.items) >= MAX_ITEMS:
+            return
+        self.items.append(line)
+        if not self.groups or self.groups[-1][0] != group:
+            self.groups.append((group, []))
+        self.groups[-1][1].append(line)
+        self.sources.add(id(source))
+        self.chars += len(line)
+        self.link_chars += links
+
+
+@dataclass
+class _Walk:
+    """What the one walk over the page found."""
+
+    anchors: list[tuple[int, str, Any, bool, str | None]] = field(default_factory=list)
+    order: dict[int, int] = field(default_factory=dict)
+    keep: list[Any] = field(default_factory=list)  # holds the proxies so their ids stay unique
+    short_texts: list[tuple[int, str]] = field(default_factory=list)
+
+
+_HIDDEN = re.compile(r"(?:^|\s)(?:hidden|[\w-]*visuallyhidden|d-none|is-hidden|sr-only|"
+                     r"screen-reader-text)(?:\s|$)")
+
+
+def _noise(el: Any) -> bool:
+    tag = el.tag
+    if not isinstance(tag, str) or tag in _SKIP:
+        return True
+    attrs = classes(el)
+    if "comment" in attrs or _HIDDEN.search(attrs) or el.get("hidden") is not None:
+        return True
+    if "display:none" in (el.get("style") or "").replace(" ", ""):
+        return True
+    return bool(_NOISE.search(attrs)) and "recipe" not in attrs and "ingredient" not in attrs
+
+
+def _is_heading_like(el: Any) -> bool:
+    tag = el.tag
+    if tag in HEADINGS:
+        return True
+    if tag not in _LABELS or len(el) > 4:
+        return False
+    return not any(isinstance(c.tag, str) and c.tag in _BLOCKS for c in el)
+
+
+def _walk(root: Any) -> _Walk:
+    walk = _Walk()
+    stack = [root]
+    n = 0
+    while stack and n < MAX_NODES:
+        el = stack.pop()
+        if el is not root and _noise(el):
+            continue
+        walk.order[id(el)] = n
+        walk.keep.append(el)
+        n += 1
+        if _is_heading_like(el):
+            title = text_of(el, 120)
+            if title and len(title) <= 60:
+                kind = section_kind(title)
+                if kind is not None:
+                    walk.anchors.append((n, kind, el, False, title))
+                    _number(el, walk, n)
+                    continue
+                walk.short_texts.append((n, title))
+        elif el.tag in _CONTAINERS:
+            attrs = classes(el)
+            if attrs.strip() and not _BAD_CLASS.search(attrs):
+                for kind, pattern in _CLASS_KIND:
+                    if pattern.search(attrs):
+                        walk.anchors.append((n, kind, el, True, None))
+                        break
+        stack.extend(c for c in reversed(el) if isinstance(c.tag, str))
+    return walk
+
+
+def _number(el: Any, walk: _Walk, n: int) -> None:
+    """Give an anchor's descendants an order too (the walk does not descend into anchors)."""
+    for child in el.iter():
+        if child is not el and isinstance(child.tag, str):
+            walk.order[id(child)] = n
+            walk.keep.append(child)
+
+
+def _links(el: Any) -> int:
+    return sum(len(text_of(a, 300)) for a in el.iter("a"))
+
+
+class _Stop(Exception):
+    """The section ended (another section's title, or prose after the list)."""
+
+
+def _collect(block: Block, nodes: list[Any], level: int, anchors: dict[int, str],
+             state: dict[str, Any]) -> None:
+    for node in nodes:
+        state["budget"] -= 1
+        if state["budget"] <= 0 or len(block.items) >= MAX_ITEMS:
+            raise _Stop
+        if not isinstance(node.tag, str) or _noise(node) or _CONTROL.search(classes(node)):
+            continue
+        tag = node.tag
+        other = anchors.get(id(node))
+        if other is not None and other != block.kind:
+            raise _Stop
+        if other == block.kind and not state["first"]:
+            raise _Stop  # a second title of the same kind starts its own block (merged later)
+        if _is_heading_like(node) and tag not in ("p", "div", "span", "td", "a"):
+            title = text_of(node, 120)
+            if not title:
+                continue
+            if len(title) > 80:
+                _line(block, node, state)
+                continue
+            node_level = HEADINGS.get(tag, 7)
+            if block.items and node_level <= level:
+                raise _Stop
+            state["group"] = title.rstrip(" :")
+            continue
+        state["first"] = False
+        if state.get("listed") and tag not in ("ul", "ol", "dl", "table", "li") and not (
+                tag in ("div", "section", "article", "main") and node.find(".//li") is not None):
+            raise _Stop  # prose after the section's list: the section is over
+        if tag in ("ul", "ol", "dl", "table"):
+            state["listed"] = True
+        if tag in ("ul", "ol"):
+            for li in node.iterchildren("li"):
+                block.add(text_of(li), li, state["group"], _links(li))
+        elif tag == "dl":
+            _pairs(block, node, state)
+        elif tag == "table":
+            for tr in node.iter("tr"):
+                cells = [text_of(c, 300) for c in tr if isinstance(c.tag, str)]
+                block.add(norm(" ".join(c for c in cells if c)), tr, state["group"], _links(tr))
+        elif tag == "li":
+            block.add(text_of(node), node, state["group"], _links(node))
+        elif tag in ("div", "section", "article", "span", "main", "blockquote") and any(
+                isinstance(c.tag, str) and c.tag in _BLOCKS for c in node):
+            _collect(block, list(node), level, anchors, state)
+        else:
+            _line(block, node, state)
+
+
+def _pairs(block: Block, node: Any, state: dict[str, Any]) -> None:
+    """A definition list: each term with its description, "term: description"."""
+    term = None
+    for child in node.iterchildren("dt", "dd"):
+        if child.tag == "dt":
+            if term:
+                block.add(term, node, state["group"], 0)
+            term = text_of(child)
+        else:
+            value = text_of(child)
+            block.add(f"{term}: {value}" if term and value else term or value, child,
+                      state["group"], _links(child))
+            term = None
+    if term:
+        block.add(term, node, state["group"], 0)
+
+
+def _line(block: Block, node: Any, state: dict[str, Any]) -> None:
+    """A paragraph: its <br> lines for ingredients, one step for instructions."""
+    if block.kind == INGREDIENTS:
+        lines = lines_of(node)
+        if block.items and any(len(line) > 160 for line in lines):
+            raise _Stop  # prose after the list: the section is over
+        for line in lines:
+            block.add(line, node, state["group"], 0)
+        if lines:
+            block.link_chars += _links(node)
+    else:
+        lines = lines_of(node)
+        if lines and all(_META_LINE.match(x) and len(x.split()) <= 6 for x in lines):
+            if block.items:
+                raise _Stop
+            return
+        numbered = len(lines) > 1 and sum(bool(re.match(r"\d{1,2}\s*[.)-]", x)) for x in lines) >= 2
+        if numbered:
+            for line in lines:
+                block.add(line, node, state["group"], 0)
+        else:
+            block.add(text_of(node), node, state["group"], 0)
+        block.link_chars += _links(node)
+
+
+#: wrappers climbed from a section title to find what follows it: site builders nest a title in
+#: up to five wrappers of its own (`<div><div><div><h2><div>Ingredienser</div></h2>`...)
+_CLIMB = 6
+
+
+def _following(el: Any) -> tuple[list[Any], Any]:
+    """The nodes after a section title: its later siblings, climbing out of wrappers."""
+    node = el
+    for _ in range(_CLIMB):
+        siblings = []
+        for sib in node.itersiblings():
+            siblings.append(sib)
+            if len(siblings) >= 200:
+                break
+        if any(isinstance(s.tag, str) and not _noise(s) and text_of(s, 20) for s in siblings):
+            return siblings, node
+        parent = node.getparent()
+        if parent is None:
+            break
+        node = parent
+    return [], node
+
+
+def _read(walk: _Walk) -> list[Block]:
+    anchors = {id(el): kind for _, kind, el, _, _ in walk.anchors}
+    blocks: list[Block] = []
+    for order, kind, el, by_class, title in walk.anchors:
+        if kind == OTHER:
+            continue
+        block = Block(kind=kind, order=order, title=title)
+        state = {"budget": 3000, "group": None, "first": True}
+        try:
+            if by_class and el.tag == "dl":
+                _pairs(block, el, state)
+            elif by_class:
+                _collect(block, list(el), 7, {k: v for k, v in anchors.items() if v != kind}, state)
+            else:
+                if el.tag in ("strong", "b", "span", "em", "u") and el.getparent() is not None:
+                    parent = el.getparent()
+                    lines = lines_of(parent)
+                    if len(lines) > 1 and lines[0].startswith(title or ""):
+                        state["first"] = False
+                        for line in lines[1:]:
+                            block.add(line, parent, None, 0)
+                nodes, top = _following(el)
+                level = HEADINGS.get(el.tag, 7)
+                if top is not el and top.tag in HEADINGS:
+                    level = HEADINGS[top.tag]
+                _collect(block, nodes, level, anchors, state)
+        except _Stop:
+            pass
+        if block.items:
+            blocks.append(block)
+    return blocks
+
+
+def looks_like_ingredients(items: list[str]) -> bool:
+    if not 2 <= len(items) <= 100:
+        return False
+    good = sum(1 for x in items if len(x) <= 200 and (
+        _QUANTITY.search(x) or _UNIT.search(x) or len(x.split()) <= 5))
+    mean = sum(len(x) for x in items) / len(items)
+    return good >= 0.75 * len(items) and mean <= 110 and max(len(x) for x in items) <= 400
+
+
+def looks_like_steps(items: list[str]) -> bool:
+    if not 1 <= len(items) <= 100:
+        return False
+    words = [len(x.split()) for x in items]
+    total = sum(len(x) for x in items)
+    return total >= 40 and max(words) >= 6 and (
+        len(items) == 1 or sum(w >= 4 for w in words) >= 0.5 * len(items))
+
+
+def _clean(block: Block) -> None:
+    """Drop lines that repeat the block's title ("Ingredients") and repeated lines of a widget."""
+    keep = [x for x in block.items if (section_kind(x) is None or len(x) > 40)
+            and not re.fullmatch(r"\d{1,2}[.)]?", x) and not _UNIT_SWITCH.fullmatch(x)]
+    while keep and keep[0].endswith(":") and len(keep[0].split()) <= 5:
+        keep = keep[1:]  # "In your box:", "You will need:" label the list
+    if len(keep) != len(block.items):
+        block.items = keep
+        block.groups = [(n, [x for x in g if x in keep]) for n, g in block.groups]
+        block.groups = [(n, g) for n, g in block.groups if g]
+
+
+def _merge(blocks: list[Block]) -> list[Block]:
+    """Consecutive blocks of one kind ("Ingredients for the dough", "... for the filling") join."""
+    runs: list[Block] = []
+    used: set[int] = set()
+    for block in sorted(blocks, key=lambda b: b.order):
+        if block.sources & used:
+            continue
+        used |= block.sources
+        _clean(block)
+        if not block.items:
+            continue
+        if runs and runs[-1].kind == block.kind:
+            run = runs[-1]
+            group = block.title if block.title and section_kind(block.title) else None
+            if run.title and len(run.groups) == 1 and run.groups[0][0] is None:
+                run.groups = [(run.title, run.groups[0][1])]
+            for name, items in block.groups:
+                run.groups.append((name or group, items))
+            run.items += block.items
+            run.chars += block.chars
+            run.link_chars += block.link_chars
+            continue
+        runs.append(block)
+    return runs
+
+
+def find_sections(root: Any) -> tuple[Block | None, Block | None, bool, list[tuple[int, str]]]:
+    """The page's ingredients block, its steps block, whether the pair is trusted, short texts."""
+    walk = _walk(root)
+    runs = _merge(_read(walk))
+    ingredients = [r for r in runs if r.kind == INGREDIENTS]
+    steps = [r for r in runs if r.kind == INSTRUCTIONS]
+    good = [r for r in ingredients if looks_like_ingredients(r.items)
+            and r.link_chars <= 0.5 * max(r.chars, 1)]
+    if not good:
+        return (ingredients[0] if ingredients else None), (steps[0] if steps else None), False, []
+    best = max(good, key=lambda r: len(r.items))
+    after = [s for s in steps if s.order > best.order] or [s for s in steps if s.order < best.order][-1:]
+    pair = after[0] if after else None
+    trusted = (
+        pair is not None
+        and looks_like_steps(pair.items)
+        and pair.link_chars <= 0.3 * max(pair.chars, 1)
+        # many separate ingredient lists: a menu, a roundup or an index, not one recipe
+        and len(good) <= 3
+    )
+    return best, pair, trusted, walk.short_texts

@@ -1,0 +1,196 @@
+"""The page's HTML as a second witness: the recipe a card plugin or titled lists show.
+
+`find_html_recipe` reads, in order: a recipe-card plugin's markup (html_cards.py), microdata
+`itemprop` leftovers outside any Recipe item, then section titles and class names
+(html_headings.py). The generic extractor uses it to fill or correct what structured data lacks
+and, on pages without any, as the reading that runs before the LLM (issue 14, part 2). Only a
+`confident` reading may become a recipe on its own. Pure, no Ray, no network; work is bounded
+per page (see _html.py), and lxml XPath keeps it cheap (no BeautifulSoup).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ._html import HtmlRecipe, lines_of, minutes_of, norm, text_of, yields_of
+from .html_cards import find_card
+from .html_headings import Block, find_sections, looks_like_ingredients, looks_like_steps
+from .html_vocab import is_bare_title, section_kind
+
+__all__ = ["HtmlRecipe", "find_html_recipe"]
+
+_YIELD = re.compile(
+    r"(?:serves|servings?|yields?|makes|portions?|pour|für|for|para|per|voor|porzioni|"
+    r"personas|personnes|personen|portionen|porties|raciones|stuks?|pieces|pièces)\b[^\d]{0,12}\d"
+    r"|\d+\s*(?:servings?|portions?|personnes|personen|portionen|porties|personas|persone|porzioni|"
+    r"raciones|pers\.?)\b", re.I)
+_SR_ONLY = re.compile(r"sr-only|screen-reader|visually-?hidden", re.I)
+_TIMES = (
+    ("total_time", re.compile(r"total|gesamt|insgesamt|totale?|in totaal|totaal|ready in|"
+                              r"temps total|tiempo total|tempo totale", re.I)),
+    ("prep_time", re.compile(r"prep|préparation|vorbereitung|zubereitungszeit|preparación|"
+                             r"preparazione|voorbereiding|bereidingstijd|arbeitszeit", re.I)),
+    ("cook_time", re.compile(r"cook|cuisson|koch|back|garzeit|cocción|cottura|kooktijd|baktijd",
+                             re.I)),
+)
+
+
+def find_html_recipe(doc: Any, url: str) -> HtmlRecipe | None:
+    """Read the recipe the page's HTML shows, without any structured data.
+
+    Args:
+        doc: the page, parsed once by the caller with `lxml.html.document_fromstring`.
+        url: the page's URL (kept for readers that need the host; none does yet).
+
+    Returns:
+        An HtmlRecipe (`confident` only when both ingredients and steps were read with
+        confidence), or None when the page shows neither.
+
+    Example:
+        >>> doc = lxml.html.document_fromstring(html)
+        >>> found = find_html_recipe(doc, "https://example.org/soup")
+        >>> found.confident, found.reader
+        (True, 'heading')
+    """
+    del url  # part of the interface; no reader depends on the host
+    card = find_card(doc)
+    if card is not None and card.confident:
+        card.title = card.title or _title(doc)
+        return card
+    found = _itemprop(doc) or _headings(doc)
+    if found is not None and (found.confident or card is None):
+        return found
+    if card is not None:
+        card.title = card.title or _title(doc)
+    return card
+
+
+def _title(doc: Any) -> str | None:
+    """The page's own title: its first <h1>, else og:title, else <title>."""
+    for h1 in doc.iter("h1"):
+        if _SR_ONLY.search(h1.get("class") or ""):
+            continue  # "<h1 class='heading__sr-only'>Navigation</h1>": for screen readers only
+        text = text_of(h1, 300)
+        if text and section_kind(text) is None:
+            return _cased(text, doc)
+    for meta in doc.xpath("//meta[@property='og:title']/@content")[:1]:
+        if norm(meta):
+            return norm(meta)[:300]
+    for title in doc.iter("title"):
+        return text_of(title, 300) or None
+    return None
+
+
+def _cased(h1: str, doc: Any) -> str:
+    """An all-lowercase <h1> in the casing the page's own title gives it.
+
+    Sites lowercase the markup and capitalise it with CSS `text-transform`; a reader sees
+    "Green Minestrone Soup", which og:title or <title> still spell ("green minestrone soup").
+    """
+    if h1 != h1.lower():
+        return h1
+    titles = doc.xpath("//meta[@property='og:title']/@content")[:1] + [
+        text_of(el, 300) for el in doc.xpath("//head/title")[:1]]
+    for title in (norm(x) for x in titles):
+        if title and title[: len(h1)].lower() == h1 and title[len(h1):len(h1) + 1] in ("", " "):
+            return title[: len(h1)]
+    return h1
+
+
+def _itemprop(doc: Any) -> HtmlRecipe | None:
+    """schema.org properties left in the markup without a Recipe item around them."""
+    ingredients = [text_of(el) for el in doc.xpath(
+        "//*[@itemprop='recipeIngredient' or @itemprop='ingredients']")[:150]]
+    ingredients = [x for x in ingredients if x]
+    steps_el = doc.xpath("//*[@itemprop='recipeInstructions']")[:100]
+    steps: list[str] = []
+    for el in steps_el:
+        if el.tag in ("li", "p"):
+            steps.append(text_of(el))
+            continue
+        parts = el.xpath("./li|./ol/li|./ul/li|./p|./div")
+        lines = [text_of(p) for p in parts] if parts else lines_of(el)
+        steps.extend(x for x in lines if x)
+    steps = [x for x in steps if x and section_kind(x) is None]
+    if not ingredients or not steps:
+        return None
+    yields = None
+    for el in doc.xpath("//*[@itemprop='recipeYield']")[:1]:
+        yields = yields_of(el.get("content") or text_of(el, 120))
+    times = {}
+    for key, prop in (("total_time", "totalTime"), ("prep_time", "prepTime"),
+                      ("cook_time", "cookTime")):
+        for el in doc.xpath(f"//*[@itemprop='{prop}']")[:1]:
+            times[key] = minutes_of(el.get("content") or el.get("datetime") or text_of(el, 80))
+    return HtmlRecipe(
+        reader="itemprop", title=_title(doc), ingredients=ingredients, ingredient_groups=[],
+        instructions=steps, yields=yields,
+        confident=looks_like_ingredients(ingredients) and looks_like_steps(steps), **times)
+
+
+def _groups(block: Block) -> list[tuple[str | None, list[str]]]:
+    groups = [(None if is_bare_title(name) else name, items) for name, items in block.groups]
+    return groups if len(groups) > 1 else []
+
+
+def _headings(doc: Any) -> HtmlRecipe | None:
+    body = doc.find("body")
+    ingredients, steps, trusted, shorts = find_sections(body if body is not None else doc)
+    if ingredients is None and steps is None:
+        return None
+    start = ingredients.order if ingredients is not None else 0
+    end = steps.order if steps is not None else start
+    recipe = HtmlRecipe(
+        reader="heading",
+        title=_title(doc),
+        ingredients=ingredients.items if ingredients is not None else [],
+        ingredient_groups=_groups(ingredients) if ingredients is not None else [],
+        instructions=steps.items if steps is not None else [],
+        confident=trusted,
+    )
+    _details(recipe, [t for order, t in shorts if order < end + 1 and order > start - 400])
+    _trailing_yield(recipe)
+    recipe.instructions = _unnumbered(recipe.instructions)
+    return recipe
+
+
+_NUMBERED = re.compile(r"^(\d{1,2})\s*[.)]\s+(?=\S)")
+
+
+def _unnumbered(steps: list[str]) -> list[str]:
+    """'1. Mix', '2. Bake' typed into the page's list: the numbers a list shows, not the text.
+
+    Only a run numbered 1, 2, 3... from the first step is stripped; "3 eggs go in" is kept.
+    """
+    numbers = [_NUMBERED.match(x) for x in steps]
+    if len(steps) < 2 or not all(numbers) or [int(m.group(1)) for m in numbers] != list(
+            range(1, len(steps) + 1)):
+        return steps
+    return [x[m.end():] for x, m in zip(steps, numbers, strict=True)]
+
+
+_TRAILING_YIELD = re.compile(r"\s+((?:serves|makes|yields?)\s+\d+(?:\s*-\s*\d+)?[\w ]{0,20})$", re.I)
+
+
+def _trailing_yield(recipe: HtmlRecipe) -> None:
+    """A "Serves 4" printed at the end of the last step is the yield, not part of the step."""
+    if not recipe.instructions:
+        return
+    match = _TRAILING_YIELD.search(recipe.instructions[-1])
+    if match:
+        recipe.instructions[-1] = recipe.instructions[-1][: match.start()].rstrip()
+        recipe.yields = recipe.yields or yields_of(match.group(1))
+
+
+def _details(recipe: HtmlRecipe, texts: list[str]) -> None:
+    """Yields and times from the short labels around the recipe ("Serves 4", "Total: 1 h")."""
+    for index, text in enumerate(texts):
+        if recipe.yields is None and _YIELD.search(text):
+            recipe.yields = yields_of(text)
+        for key, label in _TIMES:
+            if getattr(recipe, key) is None and label.search(text):
+                value = minutes_of(text)
+                if value is None and index + 1 < len(texts):
+                    value = minutes_of(texts[index + 1])
+                setattr(recipe, key, value)

@@ -1,0 +1,105 @@
+"""The words that title a recipe's sections, in the languages the corpus and users bring.
+
+A heading "Zutaten" or "Bereidingswijze" is how a page without structured data says where its
+ingredients and steps are (issue 14, part 2). Kept as data, apart from the rules that use it,
+so a language is added here and nowhere else. Pure, no Ray.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+INGREDIENTS = "ingredients"
+INSTRUCTIONS = "instructions"
+OTHER = "other"
+
+_WORDS = {
+    INGREDIENTS: [
+        # en, fr, es/pt, it, de, nl, da/no/sv, hu, pl, fi, ro, tr, cs
+        "ingredients", "ingredient", "ingredient list", "what you need", "what you'll need",
+        "you will need", "you'll need", "shopping list", "ingrédients", "ingredientes",
+        "ingredienti", "zutaten", "zutatenliste", "ingrediënten", "ingredienten", "benodigdheden",
+        "ingredienser", "hozzávalók", "składniki", "ainekset", "ingrediente", "malzemeler",
+        "suroviny", "ingrediencie",
+    ],
+    INSTRUCTIONS: [
+        "instructions", "instruction", "directions", "method", "preparation", "steps",
+        "step-by-step", "step by step", "how to make it", "how to make", "procedure",
+        "cooking instructions", "cooking method", "préparation", "étapes", "instructions de préparation",
+        "déroulé", "réalisation", "progression", "zubereitung", "anleitung", "so geht's",
+        "so wird's gemacht", "zubereitungsschritte", "preparación", "elaboración", "instrucciones",
+        "pasos", "modo de preparación", "modo de preparo", "preparo", "procedimento",
+        "preparazione", "istruzioni", "bereiding", "bereidingswijze", "werkwijze", "bereiden",
+        "fremgangsmåde", "fremgangsmåte", "tilberedning", "gör så här", "tillagning",
+        "elkészítés", "przygotowanie", "sposób przygotowania", "valmistus", "valmistusohje",
+        "postup", "hazırlanışı", "yapılışı", "mod de preparare",
+    ],
+    OTHER: [
+        "notes", "note", "nutrition", "nutrition facts", "tips", "equipment", "comments",
+        "reviews", "related", "you may also like", "more recipes", "conseils", "astuces",
+        "remarques", "tipps", "hinweise", "nährwerte", "notas", "consejos", "consigli", "note",
+        "tips en tricks", "voedingswaarde", "serving", "servings", "to serve",
+    ],
+}
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFC", text).casefold().replace("’", "'")
+    return " ".join(text.split())
+
+
+_PATTERNS = {
+    kind: re.compile(
+        r"^(?:\d+[.)]?\s*)?(?:the\s+|les\s+|die\s+|de\s+|los\s+|gli\s+|le\s+)?(?:"
+        + "|".join(re.escape(_fold(w)) for w in sorted(words, key=len, reverse=True))
+        + r")(?![\w'])"
+    )
+    for kind, words in _WORDS.items()
+}
+# "Step 1", "Étape 2", "Schritt 3": one heading per step
+_STEP = re.compile(r"^(?:step|étape|etape|schritt|paso|passo|stap|trin|steg|krok|lépés)\s*\d{1,2}\b")
+_TIME_WORD = re.compile(r"\b(?:time|zeit|temps|tiempo|tempo|tijd|\d+\s*min)", re.I)
+MAX_TITLE = 60  # a section title is short; a sentence that starts with "Method" is not one
+
+
+def section_kind(text: str | None) -> str | None:
+    """INGREDIENTS, INSTRUCTIONS or OTHER when `text` titles a recipe section, else None.
+
+    Example:
+        >>> section_kind("Zutaten für 4 Personen:")
+        'ingredients'
+    """
+    if not text or len(text) > MAX_TITLE:
+        return None
+    folded = _fold(text).strip(" :*#-–—|•.")
+    if not folded:
+        return None
+    if _STEP.match(folded):
+        return INSTRUCTIONS
+    for kind in (INGREDIENTS, INSTRUCTIONS, OTHER):
+        match = _PATTERNS[kind].match(folded)
+        if match:
+            rest = folded[match.end():].strip(" :*-–—()")
+            # "Ingredients for the filling" / "Préparation du fumet" yes; "Method acting" no.
+            # "Preparation time: 10 min" is a detail, not the section
+            if not rest or (len(rest.split()) <= 6 and not _TIME_WORD.search(rest)):
+                return kind
+    return None
+
+
+def is_section_title(text: str | None) -> bool:
+    return section_kind(text) is not None
+
+
+def is_bare_title(text: str | None) -> bool:
+    """Just a section's title ("Ingredients:", "Zutaten"), nothing of its own after it."""
+    if not text or len(text) > MAX_TITLE:
+        return False
+    folded = _fold(text).strip(" :*#-–—|•.")
+    return any(p.fullmatch(folded) for p in _PATTERNS.values())
+
+
+def is_step_title(text: str | None) -> bool:
+    """'Step 1', 'Étape 2': a numbered step's own heading."""
+    return bool(text) and bool(_STEP.match(_fold(text)))

@@ -1,0 +1,221 @@
+"""Repairs of what pages' structured data is known to get wrong, one named function each.
+
+Each repair takes the value read from the page and returns the repaired value and whether it
+changed anything; the generic extractor records the names of those that did in
+`provenance.repairs` (issue 14). The rules are about kinds of mistakes seen on many sites
+(ingredients joined in one string, group headings given as ingredients, step numbers given as
+steps, garbage durations), never about one site. Pure functions: no network, no Ray.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lxml import etree, html as lxml_html
+
+from ._parsing import clean_text
+from .html_vocab import is_bare_title
+
+_BR = re.compile(r"<br\s*/?>|\r\n|\r|\n", re.I)
+_TAG = re.compile(r"<[^>]+>")
+_BLOCK_HTML = re.compile(r"<(?:p|li|br|div|ol|ul|h[1-6])\b", re.I)
+_BULLET = re.compile(r"^\s*[*•·▪►✓✔]+\s+")
+_QUANTITY_START = re.compile(r"^\s*(?:\d|[½⅓⅔¼¾⅛]|one |two |a |an )", re.I)
+# "Step 1", "stap 2:", "Passo 3", "Étape 4", "1.", "2)" — a label that only numbers the step.
+_STEP_LABEL = re.compile(
+    r"^\s*(?:(?:step|stap|passo|paso|etape|étape|schritt|fase|krok|korak|lépés|steg|trin|vaihe|"
+    r"adım|bước|langkah|шаг|krok)\s*)?(?:n[°º.]?\s*)?\d{1,3}\s*[.:)\-–]?\s*$",
+    re.I,
+)
+_HEADING_START = re.compile(
+    r"^(?:for (?:the )?|to (?:serve|garnish|finish)\b|pour (?:la |le |les |l')|für (?:den |die |das )?|"
+    r"para (?:la |el |los |las )?|per (?:la |il |lo |i |le |l')|voor (?:de |het )?)", re.I)
+
+
+def _text(value: Any) -> str | None:
+    return clean_text(_TAG.sub("", str(value))) if value is not None else None
+
+
+def split_ingredients(lines: list[str]) -> tuple[list[str], bool]:
+    """Split lines that hold several ingredients: newline- or <br>-joined, or one comma list.
+
+    A single line is split at commas only when most of its pieces start with a quantity
+    ("125ml milk, 1 tsp vinegar, 60ml oil"), so "1 onion, finely chopped" stays one line.
+    """
+    out: list[str] = []
+    changed = False
+    for line in lines:
+        parts = [p for p in (_text(x) for x in _BR.split(line)) if p]
+        # "40 gr\nontbijtspek" is one ingredient wrapped in the page's markup; a list given as
+        # one string, or a line holding three or more, is several.
+        if len(parts) > 1 and (len(lines) == 1 or len(parts) >= 3 or "<br" in line.lower()):
+            changed = True
+            out.extend(parts)
+        elif parts:
+            out.append(" ".join(parts))
+    if len(out) == 1:
+        pieces = [p.strip() for p in out[0].split(",") if p.strip()]
+        quantified = sum(1 for p in pieces if _QUANTITY_START.match(p))
+        if len(pieces) >= 3 and quantified >= 0.75 * len(pieces):
+            return pieces, True
+    return out, changed
+
+
+def is_heading(line: str) -> bool:
+    """Whether an ingredient line is a group heading ("For the sauce:", "DIPPING SAUCE:")."""
+    text = line.strip()
+    if not text or len(text) > 60 or any(ch.isdigit() for ch in text):
+        return False
+    words = text.rstrip(":").split()
+    if not words or len(words) > 6:
+        return False
+    if text.endswith(":"):
+        return True
+    if _HEADING_START.match(text) and len(words) <= 5:
+        return True
+    return text.isupper() and len(words) >= 2
+
+
+def headings_to_groups(lines: list[str]) -> tuple[list[str], list[tuple[str | None, list[str]]], bool]:
+    """Take group headings out of the ingredient lines and make them the groups' purposes.
+
+    Returns the lines without headings, the groups (empty when the list had no heading), and
+    whether a heading was found. A heading with no line after it is dropped.
+    """
+    if not any(is_heading(line) for line in lines):
+        return lines, [], False
+    groups: list[tuple[str | None, list[str]]] = []
+    current: tuple[str | None, list[str]] = (None, [])
+    for line in lines:
+        if is_heading(line):
+            if current[1]:
+                groups.append(current)
+            current = (line.strip().rstrip(":").strip() or None, [])
+        else:
+            current[1].append(line)
+    if current[1]:
+        groups.append(current)
+    kept = [line for _, group in groups for line in group]
+    return kept, groups, True
+
+
+def is_step_label(name: str | None) -> bool:
+    return bool(name) and bool(_STEP_LABEL.match(str(name)))
+
+
+def split_instruction_text(text: str) -> tuple[list[str], bool]:
+    """Steps out of one instructions string: its HTML blocks (<p>, <li>, <br>) or its lines."""
+    if _BLOCK_HTML.search(text):
+        try:
+            fragment = lxml_html.fragment_fromstring(text, create_parent="div")
+        except (etree.ParserError, ValueError):
+            fragment = None
+        if fragment is not None:
+            blocks = [el for el in fragment.iter("p", "li", "h1", "h2", "h3", "h4", "h5", "h6")
+                      if not any(child.tag in ("p", "li") for child in el)]
+            if blocks:
+                steps = []
+                for el in blocks:
+                    steps.extend(t for t in (clean_text(x) for x in el.text_content().split("\n")) if t)
+                return steps, True
+            text = fragment.text_content()
+    steps = [t for t in (_text(x) for x in re.split(r"\r\n|\r|\n", text)) if t]
+    return steps, len(steps) > 1
+
+
+def flatten_instructions(raw: Any) -> tuple[list[str], set[str]]:
+    """schema.org recipeInstructions → (steps, repairs made), read as recipe-scrapers reads them.
+
+    A HowToSection's name stays, as the title line of its steps; a HowToStep's name is kept
+    when it says more than the start of its text. Names that only number the step ("Step 1",
+    "stap 2", "3.") are dropped (`drop_step_numbers`), and a single instructions string is
+    split into its HTML blocks or lines (`split_instructions`), less the bare section titles
+    ("Modo de Preparo") that head it (`drop_section_titles`).
+    """
+    steps: list[str] = []
+    repairs: set[str] = set()
+
+    def add_name(name: str | None) -> None:
+        if not name:
+            return
+        if is_step_label(name):
+            repairs.add("drop_step_numbers")
+        else:
+            steps.append(name)
+
+    def walk(item: Any, depth: int) -> None:
+        if depth > 8 or item is None:
+            return
+        if isinstance(item, list):
+            for sub in item:
+                walk(sub, depth + 1)
+            return
+        if isinstance(item, str):
+            parts, split = split_instruction_text(item)
+            if split and depth <= 1:
+                repairs.add("split_instructions")
+            if split and any(is_bare_title(x) for x in parts):
+                # "Modo de Preparo" / "Method:" heading the text: the section's title, not a step
+                parts = [x for x in parts if not is_bare_title(x)]
+                repairs.add("drop_section_titles")
+            steps.extend(parts)
+            return
+        if not isinstance(item, dict):
+            return
+        kind = {str(t).rsplit("/", 1)[-1].lower() for t in
+                (item.get("@type") if isinstance(item.get("@type"), list) else [item.get("@type")])}
+        elements = item.get("itemListElement")
+        if "howtosection" in kind or ("itemlist" in kind and elements):
+            add_name(_text(item.get("name") or item.get("Name")))
+            walk(elements if isinstance(elements, list) else [elements], depth + 1)
+            return
+        text = item.get("text")
+        if isinstance(elements, dict) and text is None:
+            text = elements.get("text")
+        name = _text(item.get("name"))
+        text = _text(text)
+        if name and (not text or not text.startswith(name.rstrip("."))):
+            add_name(name)
+        elif name and text and is_step_label(name):
+            repairs.add("drop_step_numbers")
+        if text:
+            steps.append(text)
+
+    walk(raw, 0)
+    kept = []
+    for step in steps:
+        bare = _BULLET.sub("", step)
+        if bare != step:
+            repairs.add("strip_bullets")
+        if bare and not is_step_label(bare):
+            kept.append(bare)
+        elif bare:
+            repairs.add("drop_step_numbers")
+    return kept, repairs
+
+
+def repair_total_time(total: int | None, raw_total: Any, prep: int | None, cook: int | None) -> tuple[int | None, bool]:
+    """A negative or unreadable totalTime ("PT-5M", "about an hour") → prep + cook, when given."""
+    garbage = raw_total is not None and (total is None or "-" in str(raw_total))
+    if garbage and (prep or cook):
+        return (prep or 0) + (cook or 0), True
+    if garbage:
+        return None, total is not None
+    return total, False
+
+
+def strip_site_name(title: str | None, site_names: list[str | None]) -> tuple[str | None, bool]:
+    """'Lemon tart | My Blog' → 'Lemon tart' when 'My Blog' is the site's name."""
+    if not title:
+        return title, False
+    for site in site_names:
+        site = (site or "").strip()
+        if not site or len(site) >= len(title):
+            continue
+        for sep in (" | ", " - ", " – ", " — ", " :: ", " · "):
+            if title.lower().endswith((sep + site).lower()):
+                return title[: -len(sep + site)].strip(), True
+            if title.lower().startswith((site + sep).lower()):
+                return title[len(site + sep):].strip(), True
+    return title, False

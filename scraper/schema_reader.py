@@ -1,0 +1,265 @@
+"""Read every schema.org Recipe a page declares — JSON-LD, microdata, RDFa — from one lxml tree.
+
+The generic extractor (generic.py) parses a page once and hands the tree here, so the page is
+not parsed again per syntax, as recipe-scrapers' schema reader does (BeautifulSoup + extruct).
+JSON-LD comes in many shapes (a bare object, an array, `@graph`, a WebPage whose `mainEntity` is
+the Recipe, `@id` references, several Recipes on one page): every Recipe node is collected and
+`main_recipe` picks the page's own. Pure: no network, no Ray.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree, html as lxml_html
+
+MAX_DEPTH = 12  # how deep a JSON-LD value is walked looking for Recipe nodes
+MAX_JSONLD_CHARS = 2_000_000  # one script bigger than this is not read (hostile pages)
+_BAD_ESCAPE = re.compile(r'\\(?!["\\/bfnrtu])')
+_SCHEMA_PREFIX = re.compile(r"^(?:https?://schema\.org/|schema:)", re.I)
+
+
+@dataclass
+class PageData:
+    """The structured data of one page: Recipe candidates and what helps read them."""
+
+    recipes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (syntax, node)
+    by_id: dict[str, dict[str, Any]] = field(default_factory=dict)
+    website_name: str | None = None
+
+
+def parse_page(text: str) -> Any | None:
+    """The page as an lxml tree, or None when it has no markup lxml can read."""
+    if not text or not text.strip():
+        return None
+    try:
+        return lxml_html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        # lxml refuses str input with an encoding declaration; bytes take the declared one.
+        try:
+            return lxml_html.document_fromstring(text.encode("utf-8", "replace"))
+        except (etree.ParserError, ValueError):
+            return None
+
+
+def types_of(node: Any) -> set[str]:
+    """A node's @type values, lower-cased, without a schema.org prefix."""
+    if not isinstance(node, dict):
+        return set()
+    raw = node.get("@type") or node.get("type") or ()
+    values = raw if isinstance(raw, list) else [raw]
+    return {_SCHEMA_PREFIX.sub("", str(v)).strip().lower() for v in values if isinstance(v, str)}
+
+
+def _load_json(text: str) -> Any:
+    text = text.strip()
+    for prefix, suffix in (("<!--", "-->"), ("//<![CDATA[", "//]]>"), ("<![CDATA[", "]]>")):
+        if text.startswith(prefix) and text.endswith(suffix):
+            text = text[len(prefix): -len(suffix)].strip()
+    try:
+        return json.loads(text, strict=False)
+    except (ValueError, RecursionError):
+        pass
+    # Hand-written JSON-LD often escapes characters JSON does not ("\'", "\ "): keep the backslash.
+    try:
+        return json.loads(_BAD_ESCAPE.sub(r"\\\\", text), strict=False)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _jsonld_values(doc: Any) -> list[Any]:
+    values = []
+    for script in doc.iter("script"):
+        kind = (script.get("type") or "").strip().lower()
+        if kind != "application/ld+json" or not script.text or len(script.text) > MAX_JSONLD_CHARS:
+            continue
+        value = _load_json(script.text)
+        if value is not None:
+            values.append(value)
+    return values
+
+
+def _index(value: Any, by_id: dict[str, dict[str, Any]], depth: int = 0) -> None:
+    if depth > MAX_DEPTH:
+        return
+    if isinstance(value, list):
+        for item in value:
+            _index(item, by_id, depth + 1)
+    elif isinstance(value, dict):
+        node_id = value.get("@id")
+        if isinstance(node_id, str) and len(value) > 1:
+            by_id.setdefault(node_id, value)
+        for item in value.values():
+            if isinstance(item, (list, dict)):
+                _index(item, by_id, depth + 1)
+
+
+def resolve(value: Any, by_id: dict[str, dict[str, Any]]) -> Any:
+    """A bare `{"@id": ...}` reference replaced by the node it names, when the page has it."""
+    if isinstance(value, dict) and set(value) <= {"@id", "@type"} and isinstance(value.get("@id"), str):
+        return by_id.get(value["@id"], value)
+    return value
+
+
+def _recipes_in(value: Any, by_id: dict[str, dict[str, Any]], out: list[dict[str, Any]],
+                seen: set[int], depth: int = 0) -> None:
+    value = resolve(value, by_id)
+    if depth > MAX_DEPTH or id(value) in seen:
+        return
+    if isinstance(value, list):
+        for item in value:
+            _recipes_in(item, by_id, out, seen, depth + 1)
+        return
+    if not isinstance(value, dict):
+        return
+    seen.add(id(value))
+    if "recipe" in types_of(value):
+        out.append(value)
+        return
+    for key, item in value.items():
+        if isinstance(item, (list, dict)) and key not in ("review", "comment", "author", "publisher"):
+            _recipes_in(item, by_id, out, seen, depth + 1)
+
+
+def _website_name(values: list[Any]) -> str | None:
+    stack = list(values)
+    while stack:
+        value = stack.pop(0)
+        if isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            if "website" in types_of(value) and isinstance(value.get("name"), str):
+                return value["name"]
+            graph = value.get("@graph")
+            if isinstance(graph, list):
+                stack.extend(graph)
+    return None
+
+
+def _microdata(doc: Any, url: str) -> list[dict[str, Any]]:
+    nodes = doc.xpath("//*[@itemscope][contains(translate(@itemtype, 'RECIP', 'recip'), 'recipe')]")
+    if not nodes:
+        return []
+    from extruct.uniform import _umicrodata_microformat
+    from extruct.w3cmicrodata import LxmlMicrodataExtractor
+
+    extractor = LxmlMicrodataExtractor()
+    out = []
+    for node in nodes[:5]:
+        try:
+            items = _umicrodata_microformat(extractor.extract_items(node, url), "http://schema.org")
+        except Exception:  # extruct on odd markup: the page still has its other sources
+            continue
+        out.extend(item for item in items if "recipe" in types_of(item))
+    return out
+
+
+def _rdfa(doc: Any) -> list[dict[str, Any]]:
+    """Recipe nodes written with RDFa Lite (`typeof="Recipe"`, `property="name"`)."""
+    out = []
+    for node in doc.xpath("//*[@typeof][contains(translate(@typeof, 'RECIP', 'recip'), 'recipe')]")[:5]:
+        if "recipe" not in {_SCHEMA_PREFIX.sub("", t).lower() for t in node.get("typeof", "").split()}:
+            continue
+        item: dict[str, Any] = {"@type": "Recipe"}
+        for prop in node.xpath(".//*[@property]"):
+            name = _SCHEMA_PREFIX.sub("", prop.get("property", "").split()[0] if prop.get("property") else "")
+            if not name or ":" in name:
+                continue
+            value = prop.get("content") or prop.get("datetime") or prop.get("src") or prop.get("href")
+            value = value if value is not None else prop.text_content()
+            if name in ("recipeIngredient", "ingredients", "recipeInstructions", "step"):
+                item.setdefault(name, []).append(value)
+            else:
+                item.setdefault(name, value)
+        out.append(item)
+    return out
+
+
+def read_structured(doc: Any, url: str) -> PageData:
+    """All Recipe candidates of the page, JSON-LD first (it is the richest when present)."""
+    data = PageData()
+    values = _jsonld_values(doc)
+    _index(values, data.by_id)
+    found: list[dict[str, Any]] = []
+    _recipes_in(values, data.by_id, found, set())
+    data.recipes = [("json-ld", node) for node in found]
+    data.recipes += [("microdata", node) for node in _microdata(doc, url)]
+    if not data.recipes:
+        data.recipes = [("rdfa", node) for node in _rdfa(doc)]
+    data.website_name = _website_name(values)
+    return data
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, list):
+        return len(value)
+    return 1 if value else 0
+
+
+def _path(url: Any) -> str | None:
+    if not isinstance(url, str) or not url:
+        return None
+    return urlsplit(url).path.rstrip("/") or None
+
+
+def main_recipe(data: PageData, page_url: str, canonical: str | None) -> dict[str, Any] | None:
+    """The page's own Recipe: the most complete one, the page's URL breaking ties.
+
+    A page can carry related recipes (a "you may also like" ItemList) or the same recipe in two
+    syntaxes; the main one names the page, has ingredients and steps. Fields the chosen node
+    lacks are filled from another node of the same name (the JSON-LD + microdata duplicate).
+    """
+    if not data.recipes:
+        return None
+    paths = {p for p in (_path(page_url), _path(canonical)) if p}
+
+    def rank(item: tuple[int, tuple[str, dict[str, Any]]]) -> tuple[int, int, int]:
+        index, (_, node) = item
+        complete = bool(node.get("name")) + bool(_ingredients_of(node)) + bool(_instructions_of(node))
+        own = int(bool(paths) and (_path(node.get("url")) in paths or _path(node.get("@id")) in paths))
+        return complete, own, -index
+
+    _, (_, best) = max(enumerate(data.recipes), key=rank)
+    merged = dict(best)
+    name = str(best.get("name") or "").strip().lower()
+    for _, other in data.recipes:
+        if other is not best and name and str(other.get("name") or "").strip().lower() == name:
+            for key, value in other.items():
+                if not merged.get(key) and value:
+                    merged[key] = value
+    return merged
+
+
+def _ingredients_of(node: dict[str, Any]) -> Any:
+    return node.get("recipeIngredient") or node.get("ingredients")
+
+
+def _instructions_of(node: dict[str, Any]) -> Any:
+    return node.get("recipeInstructions") or node.get("RecipeInstructions") or node.get("step")
+
+
+def page_meta(doc: Any, url: str) -> dict[str, str | None]:
+    """canonical URL, language, og:site_name and og:image, read as recipe-scrapers reads them."""
+    canonical = og_site = og_image = content_language = None
+    for link in doc.iter("link"):
+        if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
+            canonical = urljoin(url, link.get("href").strip())
+            break
+    for meta in doc.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or "").strip().lower()
+        if key == "og:site_name" and og_site is None:
+            og_site = meta.get("content")
+        elif key == "og:image" and og_image is None and meta.get("content"):
+            og_image = meta.get("content")
+        elif (meta.get("http-equiv") or "").lower() == "content-language" and content_language is None:
+            content_language = (meta.get("content") or "").split(",", 1)[0] or None
+    lang = doc.get("lang") if doc.tag == "html" else None
+    languages = [x for x in (lang, content_language) if x]
+    if len(set(languages)) > 1 and "en" in languages:
+        languages.remove("en")  # "en" is what HTML editors write by default
+    return {"canonical_url": canonical or url, "language": languages[0] if languages else None,
+            "og_site_name": og_site, "og_image": og_image}

@@ -1,0 +1,229 @@
+"""Each repair of the generic extractor (issue 14) on a small page: the wrong input, the right output.
+
+Pages are served (as FetchedPage, no HTTP) under a host no recipe-scrapers scraper knows, so
+extract() takes the generic path; `provenance.repairs` (Recipe.repairs) names what was repaired.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from scraper import repairs as rp
+from scraper.extract import extract
+from scraper.models import FetchedPage
+
+URL = "https://unknown-blog.example/recipes/test"
+
+
+def page(recipe: dict, *, head: str = "", body: str = "") -> FetchedPage:
+    data = {"@context": "https://schema.org", "@type": "Recipe", "name": "Lemon tart", **recipe}
+    html = (f"<html lang='en'><head>{head}<script type='application/ld+json'>{json.dumps(data)}</script>"
+            f"</head><body>{body}</body></html>")
+    return FetchedPage(url=URL, final_url=URL, status=200, content_type="text/html", encoding="utf-8",
+                       html=html, content_sha256="0" * 64, fetched_at=datetime(2024, 5, 1, tzinfo=UTC))
+
+
+STEPS = {"recipeInstructions": ["Mix.", "Bake."]}
+
+
+def test_split_ingredients_newline_joined_string():
+    recipe = extract(page({"recipeIngredient": ["200 g flour\n2 eggs\n1 lemon"], **STEPS}))
+    assert recipe.ingredients == ["200 g flour", "2 eggs", "1 lemon"]
+    assert "split_ingredients" in recipe.repairs
+
+
+def test_split_ingredients_br_joined_line():
+    recipe = extract(page({"recipeIngredient": ["200 g flour<br>2 eggs", "1 lemon"], **STEPS}))
+    assert recipe.ingredients == ["200 g flour", "2 eggs", "1 lemon"]
+
+
+def test_split_ingredients_comma_list_of_quantities():
+    recipe = extract(page({"recipeIngredient": "125ml milk, 1 tsp vinegar, 60ml olive oil, 100g sugar", **STEPS}))
+    assert recipe.ingredients == ["125ml milk", "1 tsp vinegar", "60ml olive oil", "100g sugar"]
+
+
+def test_wrapped_line_is_not_split():
+    # "40 gr\nbacon" is one ingredient the page's markup wrapped, not two.
+    recipe = extract(page({"recipeIngredient": ["40 gr\nbacon", "1 onion, finely chopped"], **STEPS}))
+    assert recipe.ingredients == ["40 gr bacon", "1 onion, finely chopped"]
+    assert "split_ingredients" not in recipe.repairs
+
+
+def test_headings_to_groups():
+    recipe = extract(page({"recipeIngredient": [
+        "For the crust:", "200 g flour", "100 g butter", "DIPPING SAUCE:", "2 tbsp soy sauce"], **STEPS}))
+    assert recipe.ingredients == ["200 g flour", "100 g butter", "2 tbsp soy sauce"]
+    assert [(g.purpose, g.ingredients) for g in recipe.ingredient_groups] == [
+        ("For the crust", ["200 g flour", "100 g butter"]), ("DIPPING SAUCE", ["2 tbsp soy sauce"])]
+    assert "headings_to_groups" in recipe.repairs
+
+
+def test_ingredient_that_looks_short_is_not_a_heading():
+    assert not rp.is_heading("Salt and pepper")
+    assert not rp.is_heading("2 eggs:")
+    assert rp.is_heading("Pour la garniture :")
+
+
+def test_section_names_kept_as_titles_and_step_numbers_dropped():
+    recipe = extract(page({"recipeIngredient": ["1 egg"], "recipeInstructions": [
+        {"@type": "HowToSection", "name": "Crust", "itemListElement": [
+            {"@type": "HowToStep", "name": "Step 1", "text": "Mix the flour and butter."},
+            {"@type": "HowToStep", "name": "stap 2", "text": "Chill for an hour."}]},
+        {"@type": "HowToSection", "name": "Filling", "itemListElement": [
+            {"@type": "HowToStep", "name": "Custard", "text": "Whisk the eggs with the lemon."},
+            {"@type": "HowToStep", "name": "Bake the tart", "text": "Bake the tart for 30 minutes."}]}]}))
+    assert recipe.instructions == ["Crust", "Mix the flour and butter.", "Chill for an hour.",
+                                   "Filling", "Custard", "Whisk the eggs with the lemon.",
+                                   "Bake the tart for 30 minutes."]  # a name that repeats the text goes
+    assert "drop_step_numbers" in recipe.repairs
+
+
+def test_instructions_string_of_html_paragraphs_is_split():
+    text = "<p>Preheat the oven.</p>\n, <p>Weigh the flour; sift it.</p>\n, <p>Bake.</p>"
+    recipe = extract(page({"recipeIngredient": ["1 egg"], "recipeInstructions": text}))
+    assert recipe.instructions == ["Preheat the oven.", "Weigh the flour; sift it.", "Bake."]
+    assert "split_instructions" in recipe.repairs
+
+
+def test_bullets_stripped_from_steps():
+    recipe = extract(page({"recipeIngredient": ["1 egg"], "recipeInstructions": ["* Mix.", "• Bake."]}))
+    assert recipe.instructions == ["Mix.", "Bake."]
+
+
+def test_negative_total_time_becomes_prep_plus_cook():
+    recipe = extract(page({"recipeIngredient": ["1 egg"], **STEPS,
+                           "totalTime": "PT-33M", "prepTime": "PT12M", "cookTime": "PT15M"}))
+    assert recipe.total_time == 27
+    assert "total_time_from_parts" in recipe.repairs
+
+
+def test_negative_total_time_without_parts_is_none():
+    recipe = extract(page({"recipeIngredient": ["1 egg"], **STEPS, "totalTime": "PT-33M"}))
+    assert recipe.total_time is None
+
+
+def test_zero_total_time_reads_parts():
+    recipe = extract(page({"recipeIngredient": ["1 egg"], **STEPS,
+                           "totalTime": "PT0S", "prepTime": "PT10M", "cookTime": "PT20M"}))
+    assert recipe.total_time == 30
+
+
+def test_yields_normalised_like_site_scrapers():
+    recipe = extract(page({"recipeIngredient": ["1 egg"], **STEPS, "recipeYield": ["4", "4 portions"]}))
+    assert recipe.yields == "4 servings"
+
+
+def test_site_name_stripped_from_title():
+    recipe = extract(page({"name": "Lemon tart | Unknown Blog", "recipeIngredient": ["1 egg"], **STEPS},
+                          head="<meta property='og:site_name' content='Unknown Blog'>"))
+    assert recipe.title == "Lemon tart"
+    assert recipe.site_name == "Unknown Blog"
+    assert "strip_site_name" in recipe.repairs
+
+
+def test_clean_page_has_no_repairs():
+    recipe = extract(page({"recipeIngredient": ["1 egg", "200 g flour"], **STEPS}))
+    assert recipe.repairs == []
+    assert recipe.extractor == "schema.org"
+
+
+def test_yields_only_in_a_servings_widget_come_from_the_html():
+    # The JSON-LD has no recipeYield; the page's own widget says "8 os." (Polish "8 persons").
+    body = "<div class='recipe-stats'><div class='person-count'>8 os.</div></div>"
+    recipe = extract(page({"recipeIngredient": ["1 kg potatoes"], **STEPS}, body=body))
+    assert recipe.yields == "8 servings"
+    assert "yields_from_html" in recipe.repairs
+
+
+def test_yields_from_a_serves_label_and_an_option_value():
+    labelled = extract(page({"recipeIngredient": ["1 egg"], **STEPS},
+                            body="<ul><li><strong>Serves:</strong> 2</li></ul>"))
+    option = extract(page({"recipeIngredient": ["1 egg"], **STEPS},
+                          body="<select><option class='yield' value='6' selected>6 people</option></select>"))
+    assert (labelled.yields, option.yields) == ("2 servings", "6 servings")
+
+
+def test_structured_yields_win_over_the_html_widget():
+    recipe = extract(page({"recipeIngredient": ["1 egg"], "recipeYield": "4", **STEPS},
+                          body="<span class='servings'>12</span>"))
+    assert recipe.yields == "4 servings"
+    assert "yields_from_html" not in recipe.repairs
+
+
+def test_total_time_only_in_a_labelled_html_line():
+    body = "<dl class='prepare-time'><dt>Totale tijd</dt><dd>20 minuten</dd></dl>"
+    recipe = extract(page({"recipeIngredient": ["1 egg"], **STEPS}, body=body))
+    assert recipe.total_time == 20
+    assert "total_time_from_html" in recipe.repairs
+
+
+def test_a_widget_without_a_number_gives_no_yields():
+    recipe = extract(page({"recipeIngredient": ["1 egg"], **STEPS},
+                          body="<div class='servings-toggle'>Servings</div><p class='serves'>a crowd</p>"))
+    assert recipe.yields is None
+
+
+def test_quantities_printed_beside_bare_names_come_from_the_html():
+    # The JSON-LD lists bare names; a shop widget (no list, no "ingredients" title or class)
+    # prints the amount in a span beside each name.
+    body = ("<nav><a href='/tequila'><span>Tequila</span></a></nav>"  # a menu link: no amount
+            "<div class='shop-tab'><div><span>4 cl</span> <span>Tequila</span></div>"
+            "<div><span>2 cl</span> <span>Limejuice</span></div>"
+            "<div><span>0,5-1 cl</span> <span>Sockerlag</span></div></div>")
+    recipe = extract(page({"recipeIngredient": ["Tequila", "Limejuice", "Sockerlag"], **STEPS}, body=body))
+    assert recipe.ingredients == ["4 cl Tequila", "2 cl Limejuice", "0,5-1 cl Sockerlag"]
+    assert "quantities_from_html" in recipe.repairs
+
+
+def test_lines_with_amounts_are_not_replaced_from_the_html():
+    body = "<ul><li>2 cups Flour, sifted twice</li><li>3 Eggs</li></ul>"
+    recipe = extract(page({"recipeIngredient": ["200 g flour", "Eggs", "1 lemon"], **STEPS}, body=body))
+    assert recipe.ingredients == ["200 g flour", "Eggs", "1 lemon"]
+    assert "quantities_from_html" not in recipe.repairs
+
+
+def test_total_time_is_the_html_prep_plus_cook_when_no_total_is_shown():
+    body = ("<h3>Details</h3><ul><li><strong>Difficulty:</strong> Easy</li>"
+            "<li><strong>Preparation Time:</strong> 20 mins</li>"
+            "<li><strong>Cooking Time:</strong> 40 mins</li></ul>")
+    recipe = extract(page({"recipeIngredient": ["1 egg"], **STEPS}, body=body))
+    assert recipe.total_time == 60
+    assert "total_time_from_html" in recipe.repairs
+
+
+def test_lines_the_json_ld_ran_together_come_from_the_html_list():
+    # The JSON-LD lost the <br>s ("oil2 small onions"); the page's titled lists still show each line.
+    body = ("<div class='ingredients-title'>Ingredients</div><ul><li>3 tbsp red pepper powder</li>"
+            "<li>2 tbsp sesame oil</li><li>2 small onions, chopped.</li></ul>"
+            "<div class='instructions-title'>Instructions</div>My version.<br><ol>"
+            "<li>Heat the sesame oil in your pot and fry the onions.</li>"
+            "<li>Add the pepper powder and fry for a minute more.</li></ol>")
+    recipe = extract(page({"recipeIngredient": "3 tbsp red pepper powder2 tbsp sesame oil2 small onions, chopped.",
+                           "recipeInstructions": "My version.Heat the sesame oil in your pot and fry the onions."
+                                                 "Add the pepper powder and fry for a minute more."}, body=body))
+    assert recipe.ingredients == ["3 tbsp red pepper powder", "2 tbsp sesame oil", "2 small onions, chopped."]
+    assert recipe.instructions == ["Heat the sesame oil in your pot and fry the onions.",
+                                   "Add the pepper powder and fry for a minute more."]
+    assert "lines_from_html" in recipe.repairs
+
+
+def test_a_section_title_heading_the_instructions_text_is_not_a_step():
+    recipe = extract(page({"recipeIngredient": ["1 egg"],
+                           "recipeInstructions": "<p>Modo de Preparo</p><p>Refogue a cebola no azeite.</p>"}))
+    assert recipe.instructions == ["Refogue a cebola no azeite."]
+    assert "drop_section_titles" in recipe.repairs
+
+
+def test_an_amount_printed_after_the_name_in_a_sibling_block_comes_from_the_html():
+    row = ("<div class='item'><p><label><span><span> {name} </span></span></label></p>"
+           "<p class='quantity'><span> {amount} </span></p></div>")
+    body = "".join(row.format(name=n, amount=a) for n, a in (("ziemniaki", "1 kilogram"), ("cebula", "1 sztuka")))
+    recipe = extract(page({"recipeIngredient": ["ziemniaki", "cebula"], **STEPS}, body=body))
+    assert recipe.ingredients == ["ziemniaki 1 kilogram", "cebula 1 sztuka"]
+
+
+def test_yields_after_a_servings_icon_come_from_the_html():
+    body = "<div class='main-point'><i class='icon i-person'></i> 4 porce </div>"
+    recipe = extract(page({"recipeIngredient": ["1 egg"], **STEPS}, body=body))
+    assert recipe.yields == "4 servings"

@@ -1,0 +1,107 @@
+"""The structured-data reader of the generic extractor (issue 14): every shape a page uses.
+
+Small pages under a host no site scraper knows, through extract() (no HTTP, no Ray).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from scraper.errors import NotARecipe
+from scraper.extract import extract, has_site_scraper
+from scraper.models import FetchedPage
+
+URL = "https://unknown-blog.example/recipes/lemon-tart"
+RECIPE = {"@type": "Recipe", "name": "Lemon tart", "recipeIngredient": ["1 lemon", "2 eggs"],
+          "recipeInstructions": [{"@type": "HowToStep", "text": "Bake."}]}
+
+
+def page(body: str, url: str = URL) -> FetchedPage:
+    return FetchedPage(url=url, final_url=url, status=200, content_type="text/html", encoding="utf-8",
+                       html=f"<html><head></head><body>{body}</body></html>", content_sha256="0" * 64,
+                       fetched_at=datetime(2024, 5, 1, tzinfo=UTC))
+
+
+def ld(value: object, raw: str | None = None) -> str:
+    return f"<script type='application/ld+json'>{raw if raw is not None else json.dumps(value)}</script>"
+
+
+def test_top_level_array():
+    recipe = extract(page(ld([{"@context": "https://schema.org", **RECIPE}])))
+    assert (recipe.title, recipe.ingredients, recipe.instructions) == ("Lemon tart", ["1 lemon", "2 eggs"], ["Bake."])
+
+
+def test_graph_with_id_reference_from_webpage_main_entity():
+    graph = {"@context": "https://schema.org", "@graph": [
+        {"@type": "WebPage", "@id": URL, "mainEntity": {"@id": URL + "#recipe"}},
+        {"@type": "WebSite", "name": "Unknown Blog"},
+        {"@type": "Person", "@id": "#me", "name": "Ann Cook"},
+        {**RECIPE, "@id": URL + "#recipe", "author": {"@id": "#me"}}]}
+    recipe = extract(page(ld(graph)))
+    assert recipe.title == "Lemon tart"
+    assert recipe.author == "Ann Cook"
+    assert recipe.site_name == "Unknown Blog"
+
+
+def test_nested_main_entity_of_webpage():
+    recipe = extract(page(ld({"@context": "http://schema.org", "@type": "WebPage", "mainEntity": RECIPE})))
+    assert recipe.ingredients == ["1 lemon", "2 eggs"]
+
+
+def test_several_recipes_picks_the_pages_main_one():
+    related = {"@type": "Recipe", "name": "Related muffins", "url": "https://unknown-blog.example/muffins"}
+    own = {**RECIPE, "url": URL}
+    recipe = extract(page(ld({"@context": "https://schema.org", "@type": "ItemList",
+                              "itemListElement": [related, own]})))
+    assert recipe.title == "Lemon tart"
+
+
+def test_broken_escape_in_jsonld_still_read():
+    raw = json.dumps({"@context": "https://schema.org", **RECIPE}).replace("Bake.", "Bake at 180\\'C.")
+    recipe = extract(page(ld(None, raw=raw)))
+    assert recipe.instructions == ["Bake at 180\\'C."]
+
+
+def test_microdata():
+    body = ("<div itemscope itemtype='http://schema.org/Recipe'><h1 itemprop='name'>Lemon tart</h1>"
+            "<span itemprop='recipeIngredient'>1 lemon</span><span itemprop='recipeIngredient'>2 eggs</span>"
+            "<div itemprop='recipeInstructions'>Bake.</div></div>")
+    recipe = extract(page(body))
+    assert (recipe.title, recipe.ingredients, recipe.instructions) == ("Lemon tart", ["1 lemon", "2 eggs"], ["Bake."])
+
+
+def test_rdfa():
+    body = ("<div vocab='http://schema.org/' typeof='Recipe'><h1 property='name'>Lemon tart</h1>"
+            "<span property='recipeIngredient'>1 lemon</span><span property='recipeIngredient'>2 eggs</span>"
+            "<p property='recipeInstructions'>Bake.</p></div>")
+    recipe = extract(page(body))
+    assert (recipe.title, recipe.ingredients, recipe.instructions) == ("Lemon tart", ["1 lemon", "2 eggs"], ["Bake."])
+
+
+def test_no_structured_data_and_no_card_is_not_a_recipe():
+    with pytest.raises(NotARecipe):
+        extract(page("<article><h1>Ten things about lemons</h1><p>Lemons are sour.</p></article>"))
+
+
+def test_known_site_keeps_its_scraper():
+    assert has_site_scraper("https://www.allrecipes.com/recipe/1/x/")
+    assert not has_site_scraper(URL)
+    recipe = extract(page(ld({"@context": "https://schema.org", **RECIPE}),
+                          url="https://www.allrecipes.com/recipe/1/lemon-tart/"))
+    assert recipe.extractor.startswith("site:")
+
+
+NEGATIVES = sorted((Path(__file__).parent / "negatives").glob("*.html"))
+
+
+@pytest.mark.parametrize("path", NEGATIVES, ids=[p.stem for p in NEGATIVES])
+def test_pages_that_only_talk_about_recipes_are_not_recipes(path):
+    """A recipe index, a category page, a blog post that mentions a recipe (issue 14, item 3)."""
+    fetched = page("", url=f"https://unknown-blog.example/{path.stem}").model_copy(
+        update={"html": path.read_text(encoding="utf-8")})
+    with pytest.raises(NotARecipe):
+        extract(fetched)

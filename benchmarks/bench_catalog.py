@@ -119,18 +119,18 @@ def child_actor(folder: Path, n_files: int, batches: int, singles: int) -> dict[
         seconds, decisions = timed(catalog.claim, urls)
         existing.append(seconds)
         for d in decisions:
-            statuses[d["status"]] = statuses.get(d["status"], 0) + 1
+            statuses[d.status] = statuses.get(d.status, 0) + 1
         urls = [f"https://new{j % 50}.example.org/r/{b}-{j}" for j in range(BATCH)]
         seconds, decisions = timed(catalog.claim, urls)
         new.append(seconds)
-        catalog.release([(d["key"], d["token"]) for d in decisions if d["status"] == "claimed"])
+        catalog.release([(d.key, d.token) for d in decisions if d.status == "claimed"])
     lookups, single_claims, claims = [], [], []
     for i in range(singles):
         seconds, _ = timed(catalog.lookup, source_url(i * 7 % n_files))
         lookups.append(seconds)
         seconds, decisions = timed(catalog.claim, [f"https://single.example.org/r/{i}"])
         single_claims.append(seconds)
-        claims += [(d["key"], d["token"]) for d in decisions if d["status"] == "claimed"]
+        claims += [(d.key, d.token) for d in decisions if d.status == "claimed"]
     catalog.release(claims)
     ray.shutdown()
     per_url = lambda xs: quantiles([x / BATCH for x in xs])  # noqa: E731

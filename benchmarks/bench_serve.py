@@ -16,7 +16,7 @@ Through the replay proxy (300 ms latency, like real sites), one repeat:
 - batch side: the same URLs through `ray-import run --num-cpus 2` (RAY_IMPORT_NUM_CPUS=2).
 
 Goals (issue "Load"): POST p99 < 100 ms while the imports run; serve peak RSS ≤ run peak RSS + 300 MB.
-`load_test()` is the core (used by tests/test_bench_serve.py with small numbers).
+`load_test()` is the core; tests/test_bench_serve.py runs `run()` with smaller numbers than --quick.
 """
 
 from __future__ import annotations
@@ -471,12 +471,16 @@ def _load_test_once(ctx: Context, urls: list[str], n_clients: int, proxy: str, p
 # -- the suite entry points ---------------------------------------------------------------------
 
 
-def run(ctx: Context) -> dict[str, Any]:
+def run(ctx: Context, *, n_urls: int | None = None, sse_clients: int | None = None,
+        latency_ms: float = LATENCY_MS) -> dict[str, Any]:
+    """The benchmark. `n_urls`, `sse_clients` and `latency_ms` override the profile's sizes: the
+    test suite passes smaller ones, since it checks behaviour and each of its seconds counts in CI."""
     n, n_clients = (QUICK_URLS, QUICK_CLIENTS) if ctx.quick else (N_URLS, N_CLIENTS)
+    n, n_clients = n_urls or n, sse_clients or n_clients
     urls = corpus_urls(n)
     urls_file = write_lines(ctx.dir(NAME) / "urls.txt", urls)
     runs: dict[str, list[dict[str, Any]]] = {"serve": [], "run": []}
-    with replay_proxy(ctx, LATENCY_MS) as (proxy, proxy_pid):
+    with replay_proxy(ctx, latency_ms) as (proxy, proxy_pid):
         env = child_env(RAY_IMPORT_FETCH__PROXY=proxy, RAY_IMPORT_NUM_CPUS="2")
         order = ["serve", "run"]
         for rep in range(ctx.repeats):
@@ -501,7 +505,7 @@ def run(ctx: Context) -> dict[str, Any]:
                     log(f"{name}: {result['wall_s']}s, peak RSS {result['peak_rss_mb']} MB, "
                         f"{result['report']['counts']}")
                 runs[side].append(result)
-    return {"urls": n, "sse_clients": n_clients, "latency_ms": LATENCY_MS, "summary": _summarize(runs),
+    return {"urls": n, "sse_clients": n_clients, "latency_ms": latency_ms, "summary": _summarize(runs),
             "runs": runs}
 
 

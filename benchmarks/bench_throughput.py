@@ -3,7 +3,8 @@
 Both sides fetch the same corpus pages through the same replay proxy (latency 0 ms, then 300 ms).
 ray-import runs with the default politeness (per_host_concurrency=2, per_host_interval_s=0.5);
 `--full` adds a run with per_host_interval_s=0 (the pure engine) each repeat. Ray's fixed start-up
-and shutdown are measured apart, as a `ray-import run` of an empty URL file, and taken out of the
+and shutdown are measured apart, as a `ray-import run` of one URL refused before any fetch or task
+(`ftp://`: an input without URLs is a usage error since issue 13), and taken out of the
 ratio: ratio = baseline_wall / (ray_import_wall - empty_run_wall).
 """
 
@@ -34,9 +35,12 @@ from common import (
 NAME = "throughput"
 TITLE = "1. No-LLM throughput (corpus through the replay proxy)"
 LATENCIES_MS = (0, 300)
-GOALS = {0: 1.8, 300: 6.0}
+GOALS = {0: 2.5, 300: 8.0}
+#: Issue 15: CPU seconds of ray-import's whole process tree per page ≤ this × the baseline's.
+CPU_GOAL = 0.8
 QUICK_PAGES = 16  # spread over the corpus
 LABELS = {"ray_default": "default politeness", "ray_interval0": "per_host_interval_s=0"}
+ROLES = ("workers", "gateway", "driver", "catalog", "gcs", "raylet", "agents", "other")
 
 
 def _variants(runs: dict[str, Any]) -> list[str]:
@@ -53,7 +57,8 @@ def _urls(ctx: Context) -> tuple[Path, int]:
 
 def run(ctx: Context) -> dict[str, Any]:
     urls_file, n = _urls(ctx)
-    empty_file = write_lines(ctx.dir(NAME) / "empty.txt", ["# no URLs: measures start-up and shutdown"])
+    # Start-up and shutdown only: the catalog refuses this URL at claim time (invalid_url, exit 1).
+    empty_file = write_lines(ctx.dir(NAME) / "empty.txt", ["ftp://startup.invalid/measures-start-up-and-shutdown"])
     runs: dict[str, list[dict[str, Any]]] = {"startup": []}
     for latency in LATENCIES_MS:
         with replay_proxy(ctx, latency) as (proxy, proxy_pid):
@@ -94,14 +99,20 @@ def run(ctx: Context) -> dict[str, Any]:
     return {"pages": n, "summary": _summarize(runs, n), "runs": runs}
 
 
+def _per_page_ms(cpu_s: float | None, n: int) -> float | None:
+    return round(1000 * cpu_s / n, 1) if cpu_s is not None and n else None
+
+
 def _summarize(runs: dict[str, list[dict[str, Any]]], n: int) -> dict[str, Any]:
     startup = median(pick(runs["startup"], "wall_s"))
+    startup_cpu = median(pick(runs["startup"], "cpu_s"))
     summary: dict[str, Any] = {"startup": {**stats_of(runs["startup"]),
                                            "in_run_startup_s": None}}
     in_run = []
     for latency in LATENCIES_MS:
         base = stats_of(runs[f"l{latency}_baseline"])
         base["ok"] = median(pick(runs[f"l{latency}_baseline"], "output", "ok"))
+        base["cpu_ms_per_page"] = _per_page_ms(base["cpu_s"], n)
         row: dict[str, Any] = {"baseline": base}
         for variant in _variants(runs):
             rs = runs[f"l{latency}_{variant}"]
@@ -118,6 +129,16 @@ def _summarize(runs: dict[str, list[dict[str, Any]]], n: int) -> dict[str, Any]:
             stats["ratio_raw"] = ratio(base["wall_s"], stats["wall_s"])
             stats["goal"] = GOALS[latency]
             stats["goal_status"] = goal(stats["ratio"], GOALS[latency], True)
+            # CPU of the whole tree per page, raw (Ray's start-up included, as the baseline's
+            # imports are) and net of the empty run's CPU; the goal is on the raw figure.
+            stats["cpu_ms_per_page"] = _per_page_ms(stats["cpu_s"], n)
+            stats["cpu_ms_per_page_net"] = _per_page_ms(
+                stats["cpu_s"] - startup_cpu if stats["cpu_s"] is not None and startup_cpu is not None else None, n)
+            stats["cpu_ratio"] = ratio(stats["cpu_s"], base["cpu_s"])
+            stats["cpu_goal_status"] = goal(stats["cpu_ratio"], CPU_GOAL, False)
+            roles = sorted({role for r in rs for role in r.get("cpu_by_role", {})})
+            stats["cpu_ms_per_page_by_role"] = {
+                role: _per_page_ms(median(pick(rs, "cpu_by_role", role)), n) for role in roles}
             in_run += pick(rs, "report", "startup_s")
             row[variant] = stats
         summary[f"latency_{latency}"] = row
@@ -162,29 +183,45 @@ def markdown(result: dict[str, Any]) -> list[str]:
         "file per page; no ingredient parsing, so it does less work per page than ray-import). ray-import: "
         "`ray-import run` as a subprocess, fresh output folder each repeat, `RAY_IMPORT_FETCH__PROXY=<proxy>`.",
         "",
-        f"Start-up + shutdown (`ray-import run` of an empty URL file): **{fmt(startup['wall_s'])} s** "
+        f"Start-up + shutdown (`ray-import run` of one `ftp://` URL, refused before any fetch or task): "
+        f"**{fmt(startup['wall_s'])} s** "
         f"(median of {startup['repeats']}; peak RSS {fmt(startup['peak_rss_mb'])} MB, PSS {fmt(startup['peak_pss_mb'])} MB). "
         "Inside the real runs, "
         f"process start → report opened (Ray up, catalog and gateways started) took {fmt(startup['in_run_startup_s'])} s.",
         "**ratio = baseline_wall / (ray_import_wall − empty_run_wall)**; raw = baseline_wall / ray_import_wall.",
         "",
         "| latency | run | wall s (median) | ratio | raw ratio | goal | ok pages | peak RSS MB | peak PSS MB | CPU s "
-        "| each repeat: wall s (other procs' CPU s) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| CPU ms/page | CPU vs baseline | each repeat: wall s (other procs' CPU s) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     reps = lambda key: ", ".join(f"{r['wall_s']:.1f} ({r['foreign_cpu_s']:.0f})" for r in result["runs"][key])  # noqa: E731
     for latency in LATENCIES_MS:
         row = s[f"latency_{latency}"]
         b = row["baseline"]
         lines.append(f"| {latency} ms | baseline (sequential) | {fmt(b['wall_s'])} | 1 | 1 | | {fmt(b['ok'])} "
-                     f"| {fmt(b['peak_rss_mb'])} | {fmt(b['peak_pss_mb'])} | {fmt(b['cpu_s'])} | {reps(f'l{latency}_baseline')} |")
+                     f"| {fmt(b['peak_rss_mb'])} | {fmt(b['peak_pss_mb'])} | {fmt(b['cpu_s'])} "
+                     f"| {fmt(b.get('cpu_ms_per_page'), 1)} | 1 | {reps(f'l{latency}_baseline')} |")
         for variant in _variants(result["runs"]):
             label = f"ray-import, {LABELS[variant]}"
             v = row[variant]
             lines.append(
                 f"| {latency} ms | {label} | {fmt(v['wall_s'])} | **{fmt(v['ratio'])}×** | {fmt(v['ratio_raw'])}× "
                 f"| ≥ {v['goal']}×: {v['goal_status']} | {fmt(v['ok'])} | {fmt(v['peak_rss_mb'])} | {fmt(v['peak_pss_mb'])} "
-                f"| {fmt(v['cpu_s'])} | {reps(f'l{latency}_{variant}')} |")
+                f"| {fmt(v['cpu_s'])} | {fmt(v.get('cpu_ms_per_page'), 1)} "
+                f"(net of start-up {fmt(v.get('cpu_ms_per_page_net'), 1)}) "
+                f"| {fmt(v.get('cpu_ratio'))}× (≤ {CPU_GOAL}×: {v.get('cpu_goal_status', 'n/a')}) "
+                f"| {reps(f'l{latency}_{variant}')} |")
+    lines += ["", "CPU ms per page of each role of ray-import's process tree (medians; "
+              "`peak_rss.py`'s roles; Ray's start-up included):", "",
+              "| latency | run | " + " | ".join(ROLES) + " | whole tree | baseline |",
+              "|---|---|" + "---|" * (len(ROLES) + 2)]
+    for latency in LATENCIES_MS:
+        for variant in _variants(result["runs"]):
+            v = s[f"latency_{latency}"][variant]
+            by_role = v.get("cpu_ms_per_page_by_role", {})
+            lines.append(f"| {latency} ms | {variant} | " + " | ".join(fmt(by_role.get(r), 1) for r in ROLES)
+                         + f" | {fmt(v.get('cpu_ms_per_page'), 1)} "
+                         f"| {fmt(s[f'latency_{latency}']['baseline'].get('cpu_ms_per_page'), 1)} |")
     lines += ["", "Where ray-import's time goes (medians; step totals are summed over all pages, in seconds):", "",
               "| latency | run | processing s | Σ fetch | Σ extract | Σ enrich | Σ save | p50 extract | p50 enrich |",
               "|---|---|---|---|---|---|---|---|---|"]
@@ -222,4 +259,9 @@ def goals(result: dict[str, Any]) -> list[str]:
             v = result["summary"][f"latency_{latency}"][variant]
             rows.append(f"| {NAME} | latency {latency} ms, {label}: baseline / (ray-import − start-up) "
                         f"| {fmt(v['ratio'])}× | ≥ {v['goal']}× | {v['goal_status']} |")
+            if v.get("cpu_ratio") is not None:
+                rows.append(f"| {NAME} | latency {latency} ms, {label}: whole-tree CPU per page / baseline's "
+                            f"({fmt(v.get('cpu_ms_per_page'), 1)} / "
+                            f"{fmt(result['summary'][f'latency_{latency}']['baseline'].get('cpu_ms_per_page'), 1)} ms) "
+                            f"| {fmt(v['cpu_ratio'])}× | ≤ {CPU_GOAL}× | {v['cpu_goal_status']} |")
     return rows

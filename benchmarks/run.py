@@ -37,6 +37,7 @@ import bench_generic
 import bench_llm_baseline
 import bench_llm_stage
 import bench_overhead
+import bench_reprocess
 import bench_scaling
 import bench_serve
 import bench_throughput
@@ -45,11 +46,12 @@ from common import BENCH, NLTK_DATA, PY, REPO, Context, child_env, fmt, log, wai
 
 BENCHMARKS = {m.NAME: m for m in (bench_throughput, bench_scaling, bench_llm_baseline, bench_catalog,
                                   bench_llm_stage,
-                                  bench_overhead, bench_serve, bench_generic)}
+                                  bench_overhead, bench_serve, bench_generic, bench_reprocess)}
 # The default profile: the benchmark issue's five comparisons, sized to fit 20 minutes on 2 cores.
 # The others (the API under load, the LLM stage) run with --full or --only.
 # The scaling benchmark (100 000 distinct recipes, a kill -9 and resume: ~50 minutes) runs with
-# --full or --only scaling.
+# --full or --only scaling; the reprocess one (two corpus passes and an LLM pass: over 3 minutes)
+# with --full or --only reprocess.
 DEFAULT = (bench_throughput.NAME, bench_llm_baseline.NAME, bench_catalog.NAME, bench_overhead.NAME)
 RESULTS = BENCH / "results"
 

@@ -13,24 +13,28 @@ the catalog does not import the whole scraping stack.
 from importlib import import_module
 from typing import Any
 
-__version__ = "0.1.0"
+from scraper import __version__ as __version__  # read from the installed package's metadata
 
 _WHERE = {
     "BackgroundServer": "server",
     "Catalog": "catalog",
     "CatalogError": "errors",
     "ConfigError": "errors",
+    "DiscoverResult": "discovery",
     "ImportConfig": "config",
     "ImportResult": "results",
     "ImportRun": "api",
     "ImportService": "service",
     "PageError": "errors",
     "PermanentError": "errors",
+    "QueueFull": "errors",
     "RayImportError": "errors",
     "RunSummary": "pipeline",
     "TransientError": "errors",
+    "discover": "discovery",
     "import_urls": "api",
     "load_config": "config",
+    "reprocess": "reprocessing",
     "run_import": "pipeline",
 }
 

@@ -23,8 +23,12 @@ _TEMP_NAME = re.compile(r"\.tmp-[a-z0-9-]+-[0-9a-f]{12}" + re.escape(TEMP_SUFFIX
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
-def write_atomically(path: Path, data: bytes) -> os.stat_result:
+def write_atomically(path: Path, data: bytes, *, durable: bool = True) -> os.stat_result:
     """Replace `path` with `data` (temp file, fsync, rename, fsync of the folder).
+
+    `durable=False` skips both fsyncs (~7 ms a file here): still atomic (a reader sees the old
+    file or the new one, never half), but a power cut may lose the new file or leave it empty.
+    Only for files whose loss a check finds and a later run makes good (archived pages).
 
     Raises:
         OSError: from the file system; no temp file is left behind.
@@ -34,9 +38,12 @@ def write_atomically(path: Path, data: bytes) -> os.stat_result:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
         tmp = None
+        if not durable:
+            return path.stat()
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)

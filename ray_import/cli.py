@@ -2,7 +2,8 @@
 
 Exit codes: 0 every URL imported or already there; 1 some failed; 2 usage, config or output
 folder error (nothing ran); 130 interrupted (Ctrl-C), 143 stopped by SIGTERM. Errors print as
-`TypeName: message`; tracebacks only with --debug.
+`TypeName: message`; tracebacks only with --debug. Here: `run`, `serve`, `demo`; the read-only
+commands on an output folder (`list`, `check`, `show`) are in cli_read.py.
 """
 
 from __future__ import annotations
@@ -12,23 +13,50 @@ import os
 import signal
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import click
 
-from scraper.errors import CatalogError, ConfigError, RayImportError
-
-from .config import ImportConfig, load_config, public_dump
-from .results import printable
+from .cli_discover import discover_command
+from .cli_reprocess import reprocess_command
+from .cli_read import check, list_, show
+from .config import ImportConfig, check_serve_config, load_config, public_dump, require_extra
+from .errors import CatalogError, ConfigError, RayImportError
+from .report import slowed_hosts
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
+# Where a command's defaults differ from ImportConfig's: below the file and the environment, so
+# that only a flag given overrides what they set (issue 16, item 6).
+SERVE_DEFAULTS = {"fetch.block_private_networks": True}  # the URLs come from other people
+DEMO_DEFAULTS = {"out": "demo-recipes"}
 
-def _config(config_file: Path | None, **flags: Any) -> ImportConfig:
+
+def _config(config_file: Path | None, defaults: dict[str, Any] | None = None, **flags: Any) -> ImportConfig:
     try:
-        return load_config(config_file, **flags)
+        return load_config(config_file, defaults=defaults, **flags)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
+
+
+def serve_config(config_file: Path | None, *, host: str | None = None, port: int | None = None,
+                 max_queue: int | None = None, block_private_networks: bool | None = None,
+                 **flags: Any) -> ImportConfig:
+    """The config `ray-import serve` runs with: SERVE_DEFAULTS < file < env < the flags given.
+
+    Raises:
+        click.UsageError: the config is invalid (names the setting and its source).
+    """
+    cfg = _config(config_file, SERVE_DEFAULTS, **flags, **{
+        "serve.host": host, "serve.port": port, "serve.max_queue": max_queue,
+        "fetch.block_private_networks": block_private_networks,
+    })
+    try:
+        check_serve_config(cfg)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    return cfg
 
 
 def _fail(exc: RayImportError, debug: bool) -> None:
@@ -68,27 +96,6 @@ class _SigtermInterrupts:
         if isinstance(exc, SystemExit) and exc.code == signal.SIGTERM:
             self.received.append(signal.SIGTERM)
             raise KeyboardInterrupt from None
-
-
-def _json_escaped(text: str) -> str:
-    """JSON text with each unprintable character but newlines as a `\\uXXXX` escape.
-
-    A saved title may still hold ESC, NUL or U+202E (a file by an older version or by hand): raw,
-    they would drive the terminal (issue 13, item 4). In a JSON string the escape means the same
-    character, so the output stays the same JSON.
-    """
-    if text.isprintable():
-        return text
-    out = []
-    for ch in text:
-        if ch.isprintable() or ch == "\n":
-            out.append(ch)
-        elif (code := ord(ch)) > 0xFFFF:  # JSON spells these as a surrogate pair
-            code -= 0x10000
-            out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
-        else:
-            out.append(f"\\u{code:04x}")
-    return "".join(out)
 
 
 class FailureLines:
@@ -131,7 +138,19 @@ def print_summary(summary: Any, failures: FailureLines | None = None, *, file: A
         llm = summary.llm
         click.echo(f"llm: {llm.get('recipes', 0)} recipes, {llm.get('calls', 0)} calls, "
                    f"{llm.get('prompt_tokens', 0)} prompt + {llm.get('completion_tokens', 0)} completion tokens, "
-                   f"{llm.get('seconds_waiting', 0):.1f}s waiting, est. ${llm.get('cost_usd', 0):.4f}", file=out)
+                   f"{llm.get('seconds_waiting', 0):.1f}s waiting, est. ${llm.get('cost_usd', 0):.4f}"
+                   + (f"; {llm['cache_hits']} answers from the cache (saved ${llm.get('saved_usd', 0):.4f})"
+                      if llm.get("cache_hits") else ""), file=out)
+    if changed := getattr(summary, "changed", None):
+        fields = ", ".join(f"{name} {n}" for name, n in list(changed["fields"].items())[:12])
+        click.echo(f"reprocess: {changed['recipes']} recipes changed" + (f" ({fields})" if fields else ""),
+                   file=out)
+    if slowed := slowed_hosts(getattr(summary, "hosts", None)):
+        shown = [f"{host} {s['from_s']:g}s -> {s['to_s']:g}s"
+                 + (f" (asked {s['asked_s']:g}s)" if s["asked_s"] != s["to_s"] else "")
+                 for host, s in list(slowed.items())[:10]]
+        more = f", and {len(slowed) - 10} more (see the report)" if len(slowed) > 10 else ""
+        click.echo("slowed by Crawl-delay: " + ", ".join(shown) + more, file=out)
     if getattr(summary, "stopped", None):
         click.echo(summary.stopped, file=out)
     if getattr(summary, "report_error", None):
@@ -140,6 +159,30 @@ def print_summary(summary: Any, failures: FailureLines | None = None, *, file: A
         click.echo(f"report: {summary.report}", file=out)
     if summary.failed_urls:
         click.echo(f"failed URLs (re-runnable): {summary.failed_urls}", file=out)
+
+
+def run_batch(start: Callable[[_SigtermInterrupts, FailureLines], Any], *, debug: bool, quiet: bool,
+              summary_file: Any = None) -> None:
+    """The frame `run` and `reprocess` share: SIGTERM as Ctrl-C, one-line errors, summary, exit code.
+
+    `start` does the command's own checks and its batch inside the frame, so a bad input is a
+    one-line error (exit 2) and an interrupt is 128 + the signal, the same for both commands.
+    """
+    sigterm = _SigtermInterrupts()
+    failures = FailureLines()
+    try:
+        with sigterm:
+            summary = start(sigterm, failures)
+    except (ConfigError, CatalogError) as exc:
+        _fail(exc, debug)
+        return
+    except KeyboardInterrupt:
+        signum = sigterm.received[0] if sigterm.received else signal.SIGINT
+        click.echo(f"interrupted ({signal.Signals(signum).name})", err=True)
+        sys.exit(128 + signum)
+    if not quiet or summary.failed:
+        print_summary(summary, failures, file=summary_file)
+    sys.exit(summary.exit_code)
 
 
 @click.group(context_settings=CONTEXT)
@@ -156,7 +199,13 @@ def cli() -> None:
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="JSON report path [<out>/reports/run-<time>.json].")
 @click.option("--max-in-flight", type=int, help="Tasks submitted at once [64].")
 @click.option("--num-cpus", type=int, help="CPUs of the local Ray instance [all].")
-@click.option("--refresh", is_flag=True, default=None, help="Re-import URLs already in the catalog.")
+@click.option("--refresh", is_flag=True, default=None,
+              help="Re-import URLs already in the catalog; pages answering 304 end `unchanged`.")
+@click.option("--force", is_flag=True, default=None,
+              help="With --refresh: re-import every page, even one the site says has not changed.")
+@click.option("--keep-duplicates", is_flag=True, default=None,
+              help="Save a recipe even when one with the same fingerprint (title + ingredients) is saved.")
+@click.option("--archive/--no-archive", default=None, help="Keep every fetched page for `reprocess` [on].")
 @click.option("--dashboard", is_flag=True, default=None, help="Start the Ray dashboard (local instance).")
 @click.option("--events", type=str, help="Write one JSON line per state change to PATH ('-': stdout).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
@@ -173,41 +222,30 @@ def run(urls_file: Path, config_file: Path | None, report: Path | None, events: 
     from .progress import make_progress
 
     cfg = _config(config_file, **flags)
+    if flags.get("force") and not cfg.refresh:
+        raise click.UsageError("--force: only with --refresh (it makes the refresh unconditional)")
     if print_config:
         click.echo(json.dumps(public_dump(cfg), indent=2))
         return
     from .runtime import dashboard_url, ensure_ray
 
-    sigterm = _SigtermInterrupts()
-    try:
+    def start(sigterm: _SigtermInterrupts, failures: FailureLines) -> Any:
         # Everything that can be wrong with the input or the output paths fails here, before Ray.
         urls, total = open_url_source(urls_file)
         if report is not None:
             check_writable(report, "report")
         if events is not None and events != "-":
             check_writable(Path(events), "event stream")
-        with sigterm:
-            # With the event stream on stdout, workers' log lines must not be mixed into it.
-            ensure_ray(cfg, log_to_driver=events != "-")
-            sigterm.install()
-            if cfg.dashboard and (url := dashboard_url()):
-                click.echo(f"Ray dashboard: {url}", err=True)
-            failures = FailureLines()
-            summary = run_import(
-                urls, cfg, report_path=report,
-                progress=make_progress(total, quiet), on_result=failures, events=events,
-            )
-    except (ConfigError, CatalogError) as exc:
-        _fail(exc, debug)
-        return
-    except KeyboardInterrupt:
-        signum = sigterm.received[0] if sigterm.received else signal.SIGINT
-        click.echo(f"interrupted ({signal.Signals(signum).name})", err=True)
-        sys.exit(128 + signum)
-    if not quiet or summary.failed:
-        # With the event stream on stdout, the summary goes to stderr to keep stdout JSON lines.
-        print_summary(summary, failures, file=sys.stderr if events == "-" else None)
-    sys.exit(summary.exit_code)
+        # With the event stream on stdout, workers' log lines must not be mixed into it.
+        ensure_ray(cfg, log_to_driver=events != "-")
+        sigterm.install()
+        if cfg.dashboard and (url := dashboard_url()):
+            click.echo(f"Ray dashboard: {url}", err=True)
+        return run_import(urls, cfg, report_path=report, progress=make_progress(total, quiet),
+                          on_result=failures, events=events)
+
+    # With the event stream on stdout, the summary goes to stderr to keep stdout JSON lines.
+    run_batch(start, debug=debug, quiet=quiet, summary_file=sys.stderr if events == "-" else None)
 
 
 @cli.command()
@@ -219,23 +257,25 @@ def run(urls_file: Path, config_file: Path | None, report: Path | None, events: 
 @click.option("--num-cpus", type=int, help="CPUs of the local Ray instance [all].")
 @click.option("--max-queue", type=int, help="Imports queued or running at once before 429 [1000].")
 @click.option("--dashboard", is_flag=True, default=None, help="Start the Ray dashboard (local instance).")
-@click.option("--allow-private-networks", is_flag=True,
-              help="Let imports reach loopback/private addresses (off: fetch.block_private_networks on).")
+@click.option("--block-private-networks/--allow-private-networks", default=None,
+              help="Refuse, or let imports reach, loopback/private addresses (fetch.block_private_networks; "
+                   "serve's default: refuse).")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-def serve(config_file: Path | None, host: str | None, port: int | None, max_queue: int | None,
-          allow_private_networks: bool, debug: bool, **flags: Any) -> None:
+def serve(config_file: Path | None, debug: bool, **flags: Any) -> None:
     """Serve the import API for apps (POST /api/recipes, progress, SSE events, cancel).
 
     Set RAY_IMPORT_API_TOKEN to require `Authorization: Bearer <token>` on every route but
     /healthz. OpenAPI docs at /docs.
     """
+    cfg = serve_config(config_file, **flags)
+    try:
+        require_extra("serve", "ray-import serve")
+    except ConfigError as exc:
+        _fail(exc, debug)
+        return
     from .server import TOKEN_ENV
     from .server import serve as run_server
 
-    cfg = _config(config_file, **flags, **{
-        "serve.host": host, "serve.port": port, "serve.max_queue": max_queue,
-        "fetch.block_private_networks": not allow_private_networks,
-    })
     token = os.environ.get(TOKEN_ENV) or None
     if cfg.serve.host not in ("127.0.0.1", "localhost", "::1") and token is None:
         click.echo(f"warning: listening on {cfg.serve.host} without {TOKEN_ENV}: anyone who can reach "
@@ -255,14 +295,13 @@ def serve(config_file: Path | None, host: str | None, port: int | None, max_queu
 
 
 @cli.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-recipes"),
-              show_default=True, help="Output folder.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder [demo-recipes].")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="TOML config file.")
 @click.option("--llm", "llm", type=click.Choice(["none", "fake"]), default="none", show_default=True,
               help="fake: also start the bundled fake OpenAI-compatible endpoint on 127.0.0.1 and "
                    "structure the pages without structured data with it.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
-def demo(out: Path, config_file: Path | None, llm: str, quiet: bool) -> None:
+def demo(out: Path | None, config_file: Path | None, llm: str, quiet: bool) -> None:
     """Serve the bundled sample recipe site on 127.0.0.1 and import all of it."""
     import contextlib
 
@@ -277,8 +316,8 @@ def demo(out: Path, config_file: Path | None, llm: str, quiet: bool) -> None:
         fake = stack.enter_context(FakeLLM(FakeLLMOptions(latency_s=0.5)))
         llm_flags = {"llm.base_url": fake.base_url, "llm.model": fake.options.model, "llm.mode": "fallback"}
     # The sample site is ours and on loopback: no politeness delay needed towards it.
-    cfg = _config(config_file, out=out, **{"fetch.per_host_interval_s": 0, "fetch.per_host_concurrency": 8},
-                  **llm_flags)
+    cfg = _config(config_file, DEMO_DEFAULTS, out=out,
+                  **{"fetch.per_host_interval_s": 0, "fetch.per_host_concurrency": 8}, **llm_flags)
     # The sample site is on loopback: never send it through a proxy the user may have set.
     no_proxy = [h for h in os.environ.get("NO_PROXY", "").split(",") if h]
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = ",".join(no_proxy + ["127.0.0.1", "localhost"])
@@ -301,108 +340,11 @@ def demo(out: Path, config_file: Path | None, llm: str, quiet: bool) -> None:
     sys.exit(summary.exit_code if summary.interrupted else (1 if unexpected else 0))
 
 
-@cli.command(name="list")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("recipes"),
-              show_default=True, help="Output folder.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-def list_(out: Path, as_json: bool) -> None:
-    """List the recipes saved in an output folder (slug, title, source URL)."""
-    from .store import RecipeStore
-
-    if not out.is_dir():
-        raise click.UsageError(f"no output folder {out}")
-    try:
-        store = RecipeStore(out, readonly=True)  # list changes nothing in the folder
-    except CatalogError as exc:
-        _fail(exc, False)
-        return
-    for name in store.last_sync.corrupt:
-        click.echo(f"warning: {printable(name)} in {out} is not a valid recipe file (see ray-import check)",
-                   err=True)
-    for slug, title, url in store.list_recipes():
-        # Titles and URLs may hold terminal escapes (files by older versions or by hand): escaped.
-        if as_json:
-            click.echo(_json_escaped(json.dumps({"slug": slug, "title": title, "source_url": url},
-                                                ensure_ascii=False)))
-        else:
-            click.echo(f"{slug}\t{printable(str(title))}\t{printable(url)}")
-    store.close()
-
-
-@cli.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("recipes"),
-              show_default=True, help="Output folder.")
-@click.option("--repair", is_flag=True, help="Fix what was found: rebuild the index, fix slug fields, set "
-              "corrupt and duplicate files aside.")
-def check(out: Path, repair: bool) -> None:
-    """Verify that the catalog index matches the recipe files (exit 1 if not, or if --repair
-    could not fix everything). Without --repair nothing in the folder is changed."""
-    from .repair import find_problems, repair_folder
-    from .store import RecipeStore
-
-    if not out.is_dir():
-        raise click.UsageError(f"no output folder {out}")
-    try:
-        store = RecipeStore(out, readonly=not repair)
-    except CatalogError as exc:
-        _fail(exc, False)
-        return
-    opened = store.last_sync
-    parsed = opened.parsed - len(opened.corrupt)
-    problems = []
-    if repair:
-        for name in opened.corrupt:
-            click.echo(f"set aside: {printable(name)} (not a valid recipe file) → {out}/.ray-import/corrupt/")
-        if parsed or opened.removed or opened.rebuilt:
-            click.echo(f"index caught up on open: {parsed} file(s) indexed, {opened.removed} removed"
-                       + (", database rebuilt" if opened.rebuilt else ""))
-    elif opened.unusable:
-        problems.append(f"{store.db_path}: unusable ({opened.unusable})")
-    elif parsed or opened.removed:
-        # Not a problem: the next run catches the index up on open, as --repair does.
-        click.echo(f"index behind the files: {parsed} file(s) to index, {opened.removed} to remove")
-    problems += find_problems(store)
-    for line in problems:
-        click.echo(f"problem: {printable(line)}")
-    if not repair:
-        count = store.count()
-        store.close()
-        if problems:
-            click.echo(f"{len(problems)} problem(s) in {out}; run with --repair to fix them")
-            sys.exit(1)
-        click.echo(f"ok: {count} recipes, index consistent with the files")
-        return
-    try:
-        done = repair_folder(store)
-    except CatalogError as exc:
-        _fail(exc, False)
-        return
-    count = store.count()
-    store.close()
-    for line in done.actions:
-        click.echo(f"repaired: {printable(line)}")
-    for line in done.remaining:
-        click.echo(f"not repaired: {printable(line)}")
-    if done.remaining:
-        click.echo(f"{len(done.remaining)} problem(s) in {out} could not be repaired")
-        sys.exit(1)
-    click.echo(f"ok: {count} recipes, index consistent with the files"
-               + (" (repaired)" if problems or done.actions or opened.corrupt or opened.rebuilt else ""))
-
-
-@cli.command()
-@click.argument("slug")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("recipes"),
-              show_default=True, help="Output folder.")
-def show(slug: str, out: Path) -> None:
-    """Print one saved recipe's JSON."""
-    from .slugs import is_valid_slug
-    from .store import SUFFIX
-
-    if not is_valid_slug(slug):
-        raise click.UsageError(f"not a slug: {slug!r} (expected [a-z0-9-]+)")
-    path = out / f"{slug}{SUFFIX}"
-    if not path.is_file():
-        click.echo(f"NotFound: no recipe {slug!r} in {out}", err=True)
-        sys.exit(1)
-    click.echo(_json_escaped(path.read_text("utf-8")), nl=False)
+# The read-only commands, in a module of their own: they change for the output folder's format,
+# not for how a run is driven.
+cli.add_command(list_)
+cli.add_command(check)
+cli.add_command(show)
+# `discover`: a site's recipe URLs from its sitemaps, ready for `run` (cli_discover.py).
+cli.add_command(discover_command)
+cli.add_command(reprocess_command)  # `reprocess`: recipes rebuilt from the archive (cli_reprocess.py)

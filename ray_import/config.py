@@ -1,8 +1,9 @@
 """ImportConfig: every setting of a batch, and the order its sources apply in.
 
-Precedence, lowest to highest: built-in defaults < `--config` TOML < `RAY_IMPORT_*` environment <
-CLI flags. The config is resolved once, on the driver, frozen, and passed to every task as an
-argument: workers never read the environment for settings.
+Precedence, lowest to highest: built-in defaults < a command's own defaults (serve blocks private
+networks) < `--config` TOML < `RAY_IMPORT_*` environment < CLI flags given. A flag not given never
+hides a value from the file or the environment. The config is resolved once, on the driver, frozen,
+and passed to every task as an argument: workers never read the environment for settings.
 """
 
 from __future__ import annotations
@@ -14,20 +15,23 @@ import tomllib
 import types
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin
+from typing import Any, ClassVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
+    InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     SettingsError,
     TomlConfigSettingsSource,
 )
 
-from scraper.errors import ConfigError
+from scraper.extras import missing_module, needs_extra
 from scraper.settings import EnrichSettings, FetchSettings, LLMSettings, mask_secrets, mask_url
 
+from .archive import ARCHIVE_DEFAULT
+from .errors import ConfigError
 from .results import printable
 
 ENV_PREFIX = "RAY_IMPORT_"
@@ -89,6 +93,12 @@ class ImportConfig(BaseSettings):
     max_in_flight: int = Field(64, ge=1)
     claim_batch_size: int = Field(256, ge=1)
     refresh: bool = False
+    # With refresh: fetch every page whole, without sending its stored validators (no 304s).
+    force: bool = False
+    # Keep every fetched page, compressed, for `ray-import reprocess` (archive.py; issue 18).
+    archive: bool = ARCHIVE_DEFAULT
+    # Save a recipe whose fingerprint an already saved one has (default: it ends `duplicate`).
+    keep_duplicates: bool = False
     address: str | None = None
     num_cpus: int | None = Field(None, ge=1)
     dashboard: bool = False
@@ -97,6 +107,9 @@ class ImportConfig(BaseSettings):
     enrich: EnrichSettings = EnrichSettings()
     llm: LLMSettings = LLMSettings()
     serve: ServeSettings = ServeSettings()
+
+    # Set by load_config: the running command's defaults, below the file and the environment.
+    command_defaults: ClassVar[dict[str, Any]] = {}
 
     @classmethod
     def settings_customise_sources(
@@ -107,11 +120,13 @@ class ImportConfig(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The first source wins: flags > env > TOML file > defaults.
+        # The first source wins: flags > env > TOML file > the command's defaults > field defaults.
         toml_file = settings_cls.model_config.get("toml_file")
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         if toml_file:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        if settings_cls.command_defaults:
+            sources.append(InitSettingsSource(settings_cls, init_kwargs=settings_cls.command_defaults))
         return tuple(sources)
 
 
@@ -122,10 +137,14 @@ def _deep_set(target: dict[str, Any], dotted: str, value: Any) -> None:
     target[keys[-1]] = value
 
 
-def load_config(config_file: Path | None = None, **flags: Any) -> ImportConfig:
+def load_config(
+    config_file: Path | None = None, *, defaults: Mapping[str, Any] | None = None, **flags: Any
+) -> ImportConfig:
     """Resolve the config from its sources; flags left as None count as not given.
 
-    Flags may name nested settings with dots (`{"task.timeout_s": 60}`).
+    Flags and `defaults` may name nested settings with dots (`{"task.timeout_s": 60}`).
+    `defaults` are the command's own (serve: `{"fetch.block_private_networks": True}`): they
+    replace the built-in defaults, and the file and the environment still override them.
 
     Raises:
         ConfigError: the file is missing or not TOML, a value is invalid (names the key and the
@@ -137,6 +156,9 @@ def load_config(config_file: Path | None = None, **flags: Any) -> ImportConfig:
     for key, value in flags.items():
         if value is not None:
             _deep_set(overrides, key, value)
+    below_file: dict[str, Any] = {}
+    for key, value in (defaults or {}).items():
+        _deep_set(below_file, key, value)
     if config_file is not None:
         try:
             with open(config_file, "rb") as handle:
@@ -150,6 +172,7 @@ def load_config(config_file: Path | None = None, **flags: Any) -> ImportConfig:
 
     class _Config(ImportConfig):
         model_config = SettingsConfigDict(toml_file=config_file)
+        command_defaults: ClassVar[dict[str, Any]] = below_file
 
     try:
         resolved = _Config(**overrides)
@@ -170,7 +193,37 @@ def load_config(config_file: Path | None = None, **flags: Any) -> ImportConfig:
     if unknown := [key for key in unknown if key.upper() not in exempt]:
         raise ConfigError(f"unknown environment variable {unknown[0]}: ray-import has no setting "
                           f"{_dotted(unknown[0])!r} (every setting is in configs/default.toml)")
+    if (mode := resolved.llm.effective_mode) != "off":
+        require_extra("llm", f"llm.mode = {mode!r}")
     return ImportConfig.model_validate(resolved.model_dump())
+
+
+def check_serve_config(cfg: ImportConfig) -> None:
+    """Refuse what `serve` must not run with: robots.txt ignored (issue 17).
+
+    Its URLs come from API callers, not from the person who runs it, so the careful default is
+    not theirs to turn off, and an operator's `fetch.robots = "ignore"` is refused rather than
+    silently overridden: a setting that does nothing would be a surprise.
+
+    Raises:
+        ConfigError: names the setting.
+    """
+    if cfg.fetch.robots != "obey":
+        raise ConfigError(f"fetch.robots = {cfg.fetch.robots!r}: ray-import serve always obeys robots.txt "
+                          "(its URLs come from other people); remove the setting for serve")
+
+
+def require_extra(extra: str, what: str) -> None:
+    """Raise ConfigError naming the extra to install when a package of `extra` is missing.
+
+    Example:
+        >>> require_extra("serve", "ray-import serve")  # fastapi, uvicorn, sse-starlette installed
+
+    Raises:
+        ConfigError: e.g. "ray-import serve needs the [serve] extra: pip install 'ray-import[serve]'".
+    """
+    if missing_module(extra) is not None:
+        raise ConfigError(needs_extra(what, extra))
 
 
 def public_dump(cfg: ImportConfig) -> dict[str, Any]:
@@ -257,8 +310,3 @@ def _check_environ(environ: Mapping[str, str]) -> list[str]:
                     f"{_assignment(key, environ[key])}: not valid JSON; {_dotted(key)} takes a JSON "
                     f"{'object' if section else 'list'}, e.g. {key}='{example}'") from None
     return unknown
-
-
-def masked_env_keys() -> list[str]:
-    """Names of the RAY_IMPORT_* variables in effect (values are never printed)."""
-    return sorted(key for key in os.environ if key.startswith(ENV_PREFIX))

@@ -9,7 +9,8 @@ Another program can follow a batch by tailing the file (`--events PATH`) or read
     {"event": "step",     "url", "step", "seconds", "at"}             fetch/extract/readable/
                                                                       structure/enrich/save done
     {"event": <status>,   "url", "line", "slug", "error_kind", "error", "at"}
-        status is imported | exists | duplicate | failed | timeout | cancelled | crashed: the end
+        status is imported | exists | duplicate | unchanged | failed | timeout | cancelled |
+        crashed: the end (`unchanged`: a refresh the site answered 304, nothing parsed)
 
 `exists`, `duplicate` and claim-time failures have no `queued` line: the catalog answers them
 at once.
@@ -23,8 +24,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from scraper.errors import ConfigError
-
+from .errors import ConfigError
 from .results import ImportResult
 
 

@@ -5,7 +5,8 @@ long as it runs, so a site answering in 300 ms (or stalling for 20 s) would keep
 An async actor waits on thousands of sockets in one process; the CPU-bound task that parses the
 page is submitted with the fetch's ObjectRef as its argument, and Ray schedules it only once the
 page has arrived. Hosts are sharded over the gateways by a stable hash, so each host's politeness
-limits (in flight, interval, Retry-After) hold across the whole cluster.
+limits (in flight, interval, Retry-After) hold across the whole cluster, and so does each
+origin's robots.txt, read once by the gateway that owns its host (`fetch.robots = "obey"`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import ray
 
 from scraper.errors import PageError
 from scraper.fetch import Fetcher
-from scraper.models import FetchedPage
+from scraper.models import FetchedPage, NotModified
 from scraper.politeness import host_key
 from scraper.settings import FetchSettings
 
@@ -25,20 +26,24 @@ from .results import StepFailure
 
 
 class _FetchGateway:
-    def __init__(self, settings: FetchSettings) -> None:
-        self._fetcher = Fetcher(settings)
+    def __init__(self, settings: FetchSettings, keep_body: bool = False) -> None:
+        # keep_body: each page's bytes travel with it, for the archive (issue 18).
+        self._fetcher = Fetcher(settings, obey_robots=True, keep_body=keep_body)
 
-    async def fetch(self, url: str) -> FetchedPage | StepFailure:
-        """Never raises for a bad page: the failure travels as a value to the parse task."""
+    async def fetch(self, url: str, etag: str | None = None,
+                    last_modified: str | None = None) -> FetchedPage | NotModified | StepFailure:
+        """Never raises for a bad page: the failure travels as a value to the parse task.
+
+        With the page's stored validators (a `--refresh`), a 304 answer is `NotModified`. A URL
+        its robots.txt disallows fails with kind `robots_disallowed`, never requested.
+        """
         try:
-            return await self._fetcher.fetch(url)
+            return await self._fetcher.fetch(url, etag=etag, last_modified=last_modified)
         except PageError as exc:
-            return StepFailure(
-                kind=exc.kind, stage=exc.stage or "fetch", message=exc.message,
-                attempts=getattr(exc, "attempts", 1),
-            )
+            return StepFailure(kind=exc.kind, stage=exc.stage or "fetch", message=exc.message,
+                               attempts=exc.attempts)
 
-    async def stats(self) -> dict[str, dict[str, int]]:
+    async def stats(self) -> dict[str, dict[str, float]]:
         return self._fetcher.stats()
 
 
@@ -56,10 +61,10 @@ def cancel_fetch(page_ref: Any) -> None:
 class Gateways:
     """The run's fetch gateways; `for_url` picks the one that owns the URL's host."""
 
-    def __init__(self, settings: FetchSettings, count: int | None = None) -> None:
+    def __init__(self, settings: FetchSettings, count: int | None = None, *, keep_body: bool = False) -> None:
         actor = ray.remote(num_cpus=0, max_concurrency=max(1000, settings.max_connections * 4),
                            max_restarts=3, max_task_retries=1)(_FetchGateway)
-        self._actors = [actor.remote(settings) for _ in range(count or settings.gateways)]
+        self._actors = [actor.remote(settings, keep_body) for _ in range(count or settings.gateways)]
 
     def for_url(self, url: str) -> Any:
         from urllib.parse import urlsplit

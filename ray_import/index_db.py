@@ -14,6 +14,11 @@ import os
 import sqlite3
 from pathlib import Path
 
+from scraper.fingerprint import FINGERPRINT_VERSION
+
+from . import archive_index
+from .errors import ForeignIndexError
+
 SCHEMA_VERSION = "1"
 # Bumped whenever recipe_keys changes, so an index built under the old rule is rebuilt from the
 # files (2: a canonical URL on another site is no longer a key).
@@ -24,27 +29,23 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS recipes (
     slug TEXT PRIMARY KEY, source_url TEXT NOT NULL, title TEXT,
-    mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL);
+    mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, fingerprint TEXT);
 CREATE TABLE IF NOT EXISTS urls (key TEXT PRIMARY KEY, slug TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS urls_slug ON urls (slug);
 """
-
-
-class NotOurs(Exception):
-    """The database is SQLite, but not an index of this schema version."""
 
 
 def prepare(db: sqlite3.Connection) -> sqlite3.Connection:
     """Create the tables if needed and check the versions.
 
     Raises:
-        NotOurs: another schema version.
+        ForeignIndexError: another schema version.
         sqlite3.Error: as SQLite raises it (corrupt, full, I/O...).
     """
     db.executescript(_SCHEMA)
     versions = dict(db.execute("SELECT key, value FROM meta"))
     if versions.get("schema_version", SCHEMA_VERSION) != SCHEMA_VERSION:
-        raise NotOurs(f"schema version {versions['schema_version']}")
+        raise ForeignIndexError(f"schema version {versions['schema_version']}")
     db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
     if versions.get("keys_version") != KEYS_VERSION:
         # Keys made under another rule may be wrong (a foreign canonical URL): re-derive them all
@@ -54,8 +55,29 @@ def prepare(db: sqlite3.Connection) -> sqlite3.Connection:
         db.execute("DELETE FROM urls")
         db.execute("INSERT OR REPLACE INTO meta VALUES ('keys_version', ?)", (KEYS_VERSION,))
         db.execute("COMMIT")
+    _prepare_fingerprints(db, versions.get("fingerprint_version"))
+    # What each URL's fetch said (issue 18): additive, and kept by every rebuild above (the
+    # recipe files cannot give it back in full: archive_index.py).
+    archive_index.ensure_schema(db)
     db.execute("SELECT count(*) FROM recipes").fetchone()
     return db
+
+
+def _prepare_fingerprints(db: sqlite3.Connection, version: str | None) -> None:
+    """Each recipe's fingerprint (scraper/fingerprint.py), which the catalog dedups by (issue 18).
+
+    An index made before them (or under another FINGERPRINT_VERSION) forgets its recipe rows,
+    not its URL keys (aliases stay): the store's sync() then parses every file once, and
+    indexes each one's fingerprint as it does for a new file.
+    """
+    if "fingerprint" not in {row[1] for row in db.execute("PRAGMA table_info(recipes)")}:
+        db.execute("ALTER TABLE recipes ADD COLUMN fingerprint TEXT")
+    if version != str(FINGERPRINT_VERSION):
+        db.execute("BEGIN")
+        db.execute("DELETE FROM recipes")
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint_version', ?)", (str(FINGERPRINT_VERSION),))
+        db.execute("COMMIT")
+    db.execute("CREATE INDEX IF NOT EXISTS recipes_fingerprint ON recipes (fingerprint)")
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -92,14 +114,14 @@ def snapshot(path: Path) -> tuple[sqlite3.Connection, str]:
         finally:
             disk.close()
         return prepare(copy), ""
-    except (sqlite3.Error, NotOurs) as exc:
+    except (sqlite3.Error, ForeignIndexError) as exc:
         copy.close()
         return memory(), str(exc)
 
 
 def is_corrupt(exc: BaseException) -> bool:
     """Only what SQLite calls corrupt, or a database that is not ours, may be set aside."""
-    if isinstance(exc, NotOurs):
+    if isinstance(exc, ForeignIndexError):
         return True
     code = getattr(exc, "sqlite_errorcode", None)
     return code is not None and code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)

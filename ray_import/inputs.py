@@ -20,7 +20,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from scraper.errors import ConfigError
+from .errors import ConfigError
 
 MAX_LINE = 8192
 STDIN = "-"

@@ -12,7 +12,7 @@ from typing import TextIO
 
 from tqdm.auto import tqdm
 
-from .results import ImportResult
+from .results import OK_STATUSES, ImportResult
 
 
 class NullProgress:
@@ -28,8 +28,10 @@ class NullProgress:
 
     def postfix(self) -> str:
         c = self.counts
-        failed = sum(v for k, v in c.items() if k not in ("imported", "exists", "duplicate"))
-        return f"imported={c['imported']} exists={c['exists']} duplicate={c['duplicate']} failed={failed}"
+        failed = sum(v for k, v in c.items() if k not in OK_STATUSES)
+        unchanged = f" unchanged={c['unchanged']}" if c["unchanged"] else ""  # refreshes answered 304
+        return (f"imported={c['imported']} exists={c['exists']} duplicate={c['duplicate']}{unchanged} "
+                f"failed={failed}")
 
 
 class BarProgress(NullProgress):

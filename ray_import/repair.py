@@ -11,7 +11,11 @@ A repair must leave a folder that a second `check` finds clean, or say what it c
   `.ray-import/duplicates/` (never deleted), and its other URLs become aliases of the kept one,
   as the catalog does when a second URL brings a page it already has;
 * a file that is not a recipe is moved to `.ray-import/corrupt/`;
-* the index is rebuilt from the files.
+* the index is rebuilt from the files (the fetch rows stay: the files cannot give them back);
+* an archived page (issue 18) that the index names but is missing, truncated or not its hash is
+  moved to `.ray-import/corrupt/pages/` and its fetch rows are dropped: reprocess then reports
+  those recipes as not archived instead of failing on them, and the next fetch of the URL (the
+  next run of a failed page, `run --refresh` of a saved one) archives it again.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from typing import Any
 
 from scraper.errors import SaveFailed
 
+from .recipe_files import SUFFIX
 from .slugs import is_valid_slug, unique_slug
-from .store import SUFFIX, RecipeStore, recipe_keys
+from .store import RecipeStore, recipe_keys
 
 
 @dataclass
@@ -79,7 +84,7 @@ def find_problems(store: RecipeStore) -> list[str]:
             owner.setdefault(key, slug)
             if slug in rows and key not in keys_by_slug.get(slug, set()) and store.lookup(key) is None:
                 problems.append(f"{name}: URL key {key} missing from the index")
-    return problems
+    return problems + store.check_archive().problems
 
 
 def repair_folder(store: RecipeStore) -> Repair:
@@ -101,6 +106,7 @@ def repair_folder(store: RecipeStore) -> Repair:
             del documents[stem]
             aliases.update({key: kept for key in keys if key not in owner})
     renamed = _fix_slugs(store, documents, set(stems), result)
+    _repair_archive(store, result)
     store.rebuild()
     for key, stem in aliases.items():
         if store.lookup(key) is None:
@@ -108,6 +114,19 @@ def repair_folder(store: RecipeStore) -> Repair:
     remaining = find_problems(store)
     result.remaining += [line for line in remaining if line not in result.remaining]
     return result
+
+
+def _repair_archive(store: RecipeStore, result: Repair) -> None:
+    """Set broken pages aside and drop the rows that name them (see the module docstring)."""
+    check = store.check_archive()
+    for sha in sorted(check.corrupt):
+        try:
+            store.archive.set_aside(sha)
+        except OSError as exc:
+            result.remaining.append(f"page {sha}: corrupt; cannot move it aside: {exc.strerror or exc}")
+    for url in store.forget_pages(check.broken):
+        result.actions.append(f"{url}: archived page unreadable; its fetch row dropped (fetch the URL "
+                              "again to archive it)")
 
 
 def _fix_slugs(store: RecipeStore, documents: dict[str, dict[str, Any]], taken: set[str],

@@ -49,6 +49,14 @@ class _Reservoir:
         }
 
 
+def slowed_hosts(hosts: dict[str, dict[str, float]] | None) -> dict[str, dict[str, float]]:
+    """The hosts a robots.txt Crawl-delay slowed (from the fetch gateways' per-host stats): the
+    interval they had (`from_s`: fetch.per_host_interval_s), got (`to_s`) and asked (`asked_s`;
+    more than `to_s` when fetch.max_crawl_delay_s capped it)."""
+    return {host: {"from_s": s["interval_s"], "to_s": s["crawl_interval_s"], "asked_s": s["crawl_delay_s"]}
+            for host, s in sorted((hosts or {}).items()) if "crawl_interval_s" in s}
+
+
 def default_report_path(out: Path, now: datetime | None = None) -> Path:
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     return out / "reports" / f"run-{stamp}.json"
@@ -72,6 +80,9 @@ class ReportWriter:
         self.errors: Counter[str] = Counter()
         self.steps: dict[str, _Reservoir] = defaultdict(_Reservoir)
         self.llm: Counter[str] = Counter()
+        # reprocess (issue 18): recipes whose rewrite changed something, and each field's count.
+        self.changed: Counter[str] = Counter()
+        self.reprocessed: int | None = None  # None: no result of a reprocess seen
         self._lines_path = self.path.with_suffix(".results.jsonl")
         self._lines = None
         try:
@@ -108,13 +119,19 @@ class ReportWriter:
                 self._failed.write(f"# {result.one_line()}\n{result.url}\n")
         for step, seconds in result.seconds.items():
             self.steps[step].add(seconds)
-        if result.llm_calls:
+        if result.llm_calls or result.llm_cache_hits:
             self.llm["recipes"] += 1
             self.llm["calls"] += result.llm_calls
             self.llm["prompt_tokens"] += result.llm_prompt_tokens
             self.llm["completion_tokens"] += result.llm_completion_tokens
             self.llm["seconds_waiting"] += result.llm_seconds
             self.llm["cost_usd"] += result.llm_cost_usd
+            if result.llm_cache_hits:  # answers the LLM cache gave: no call, and what they saved
+                self.llm["cache_hits"] += result.llm_cache_hits
+                self.llm["saved_usd"] += result.llm_saved_usd
+        if result.changed is not None:
+            self.reprocessed = (self.reprocessed or 0) + bool(result.changed)
+            self.changed.update(result.changed)
         if self._lines is not None and self.error is None:
             self._lines.write(result.model_dump_json(exclude_defaults=True) + "\n")
             self._lines.flush()
@@ -137,7 +154,10 @@ class ReportWriter:
             "errors_by_kind": dict(self.errors.most_common()),
             "steps": {step: r.quantiles() for step, r in sorted(self.steps.items()) if r.values},
             "llm": {k: round(v, 6) if isinstance(v, float) else v for k, v in self.llm.items()},
+            **({"changed": {"recipes": self.reprocessed, "fields": dict(self.changed.most_common())}}
+               if self.reprocessed is not None else {}),
             **(extra or {}),
+            "slowed_hosts": slowed_hosts((extra or {}).get("hosts")),
         }
 
     def finish(self, wall_seconds: float, extra: dict[str, Any] | None = None) -> dict[str, Any]:

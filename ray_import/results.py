@@ -1,15 +1,55 @@
-"""ImportResult: what the driver learns about one URL, and what the report lists."""
+"""ImportResult: what the driver learns about one URL, and what the report lists; and the
+values that cross between actors and tasks on the way (the catalog's answers, step failures)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
 from scraper.models import Recipe
 
-Status = Literal["imported", "exists", "duplicate", "failed", "timeout", "cancelled", "crashed"]
-OK_STATUSES = {"imported", "exists", "duplicate"}
+Status = Literal["imported", "exists", "duplicate", "unchanged", "failed", "timeout", "cancelled", "crashed"]
+# Every status a URL can end with (the API's final states), and those that count as success
+# (exit code 0, not in the failures file): defined here only. `unchanged`: the saved file was
+# already what the page gives (a 304 on `--refresh`, issue 17; `reprocess`, issue 18).
+FINAL_STATUSES: frozenset[str] = frozenset(get_args(Status))
+OK_STATUSES: frozenset[str] = frozenset({"imported", "exists", "duplicate", "unchanged"})
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimDecision:
+    """The catalog's answer for one URL of a claim.
+
+    `claimed`: this caller imports it, with `token`; `exists`: saved before, as `slug`;
+    `duplicate`: seen earlier in the batch, or being imported right now (`duplicate_of`);
+    `failed`: the URL cannot be keyed (`error_kind`, `error`). A refresh's claim of a URL saved
+    before carries the validators its last fetch got (`etag`, `last_modified`), for a
+    conditional fetch (issue 17).
+    """
+
+    status: Literal["claimed", "exists", "duplicate", "failed"]
+    key: str | None = None  # the URL's catalog key; None only when it cannot be keyed
+    token: str | None = None  # the claim, for the save or the release (claimed only)
+    slug: str | None = None
+    error_kind: str | None = None
+    error: str | None = None
+    duplicate_of: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SaveAnswer:
+    """The catalog's answer to a save: `imported` as `slug`, `duplicate` of `slug`, or `failed`."""
+
+    status: Literal["imported", "duplicate", "unchanged", "failed"]
+    slug: str | None = None
+    error_kind: str | None = None
+    error: str | None = None
+    # `reprocess` only: the fields whose values the rewrite changed (empty: `unchanged`).
+    changed: tuple[str, ...] | None = None
 
 
 class StepFailure(BaseModel):
@@ -31,6 +71,9 @@ class LLMOutcome(BaseModel):
     completion_tokens: int = 0
     seconds: float = 0.0
     cost_usd: float = 0.0
+    # The answer came from the LLM answer cache (llm_cache.py): no call, and what it saved.
+    cache_hit: bool = False
+    saved_usd: float = 0.0
 
 
 class ImportResult(BaseModel):
@@ -52,6 +95,10 @@ class ImportResult(BaseModel):
     llm_completion_tokens: int = 0
     llm_seconds: float = 0.0
     llm_cost_usd: float = 0.0
+    llm_cache_hits: int = 0
+    llm_saved_usd: float = 0.0
+    # `reprocess`: the fields the rewrite changed (issue 18); None for an import.
+    changed: list[str] | None = None
     # Where and when the last task for this URL ran (for timelines; Unix seconds).
     node_id: str | None = None
     pid: int | None = None

@@ -1,9 +1,10 @@
 """Starting or joining Ray for a run.
 
 Local by default, without the dashboard (it costs ~900 MB here) unless asked; `address` or
-`RAY_ADDRESS` joins a cluster. Workers get the driver's proxy and NLTK_DATA variables: on a
-cluster through the job's runtime_env, so a site proxy and the ingredient tagger work on every
-node; on a local instance by inheriting the driver's environment.
+`RAY_ADDRESS` joins a cluster. Workers get the driver's proxy and NLTK_DATA variables and run
+`worker_setup.setup` once at start (GC settings): on a cluster through the job's runtime_env,
+so a site proxy and the ingredient tagger work on every node; on a local instance by
+inheriting the driver's environment.
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ from urllib.parse import urlsplit
 
 import ray
 
-from scraper.errors import ConfigError
-
 from .catalog import NAMESPACE
 from .config import ImportConfig
+from .errors import ConfigError
 
 PASSED_ENV = (
     "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
@@ -44,6 +44,48 @@ def worker_env() -> dict[str, str]:
         env["NLTK_DATA"] = os.pathsep.join(
             str(Path(part).resolve()) for part in env["NLTK_DATA"].split(os.pathsep) if part
         )
+    return env
+
+
+#: Run once in each worker process before its first task (GC settings, issue 15); module path,
+#: so nothing is pickled and a worker that cannot import ray_import could not run a task anyway.
+WORKER_SETUP_HOOK = "ray_import.worker_setup.setup"
+
+
+def _setup_hook_variable() -> str | None:
+    """The environment variable through which Ray hands `worker_process_setup_hook` to a worker.
+
+    Ray 2.60 implements the runtime_env field as this variable, read by each worker at start
+    (`ray/_private/workers/default_worker.py`); test_runtime checks a worker really runs the hook.
+    """
+    from ray._private import ray_constants
+
+    return getattr(ray_constants, "WORKER_PROCESS_SETUP_HOOK_ENV_VAR", None)
+
+
+def local_setup_hook_env() -> dict[str, str]:
+    """The hook for a local instance, as the variable its workers inherit (see ensure_ray).
+
+    Empty when the variable already holds another hook (the caller's own wins) or Ray no longer
+    has it (the workers then keep Python's GC defaults: slower, not wrong).
+    """
+    name = _setup_hook_variable()
+    if name is None or os.environ.get(name, WORKER_SETUP_HOOK) != WORKER_SETUP_HOOK:
+        return {}
+    return {name: WORKER_SETUP_HOOK}
+
+
+def cluster_runtime_env() -> dict[str, object]:
+    """The job's runtime_env on a cluster: the passed variables and the worker setup hook.
+
+    On a cluster the hook goes through Ray's public runtime_env field, so Ray sets it up on every
+    node; a hook the job was submitted with (the variable set here to another hook) is left
+    alone, since Ray refuses two.
+    """
+    env: dict[str, object] = {"env_vars": worker_env()}
+    name = _setup_hook_variable()
+    if name is None or os.environ.get(name, WORKER_SETUP_HOOK) == WORKER_SETUP_HOOK:
+        env["worker_process_setup_hook"] = WORKER_SETUP_HOOK
     return env
 
 
@@ -102,12 +144,13 @@ def ensure_ray(cfg: ImportConfig, log_to_driver: bool = True) -> bool:
     try:
         if address:
             probe_address(address)
-            context = ray.init(address=address, runtime_env={"env_vars": worker_env()}, **kwargs)
+            context = ray.init(address=address, runtime_env=cluster_runtime_env(), **kwargs)
         else:
             # A local instance's workers inherit this process's environment. Giving them a
             # runtime_env instead would make Ray start new workers for it and leave the ones it
             # prestarted idle (two wasted processes, ~80 MB each, and two more start-ups).
             os.environ.update(worker_env())  # NLTK_DATA made absolute: workers may start elsewhere
+            os.environ.update(local_setup_hook_env())
             context = ray.init(num_cpus=cfg.num_cpus, include_dashboard=cfg.dashboard,
                                dashboard_host="127.0.0.1", _system_config=LOCAL_SYSTEM_CONFIG, **kwargs)
     except ConnectionError as exc:

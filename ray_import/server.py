@@ -22,20 +22,27 @@ import signal
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Header, HTTPException, Path, Query, Request
-from fastapi.exception_handlers import http_exception_handler
-from fastapi.routing import APIRoute
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
-from sse_starlette.sse import EventSourceResponse, ServerSentEvent
 
+from scraper import __version__
 from scraper.errors import InvalidURL
+from scraper.extras import needs_extra
+
+try:
+    from fastapi import FastAPI, Header, HTTPException, Path, Query, Request
+    from fastapi.exception_handlers import http_exception_handler
+    from fastapi.responses import FileResponse, JSONResponse
+    from fastapi.routing import APIRoute
+    from sse_starlette.sse import EventSourceResponse, ServerSentEvent
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+except ImportError as exc:  # `pip install ray-import` alone runs batches, not the server
+    raise ImportError(needs_extra("ray_import.server", "serve")) from exc
 
 from .middleware import Guard, HeadAsGet
 from .urls import normalize_url
-from .service import ImportService, Progress, QueueFull
+from .errors import QueueFull
+from .service import ImportService, Progress
 
 TOKEN_ENV = "RAY_IMPORT_API_TOKEN"
 MAX_URL_LENGTH = 2048
@@ -98,7 +105,7 @@ def create_app(service: ImportService, token: str | None = None) -> FastAPI:
     app = FastAPI(
         title="ray-import",
         summary="Import recipe web pages as .recipe.json files, on Ray.",
-        version="0.1.0",
+        version=__version__,
         responses={400: {"description": "the body is not JSON"},
                    401: {"description": "missing or wrong bearer token (when RAY_IMPORT_API_TOKEN is set)"},
                    413: {"description": "request body too large"}},

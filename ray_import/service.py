@@ -1,10 +1,12 @@
 """ImportService: the long-lived engine behind `ray-import serve`.
 
-The same catalog actor, fetch gateways, LLM gateway and per-recipe tasks as `ray-import run`; the
-difference is where URLs come from. A batch run reads a file; the service takes URLs from HTTP
-requests at any time. One engine thread (the driver loop of pipeline.py, fed from an inbox)
-submits and collects the tasks; request handlers only claim URLs in the catalog, append to the
-inbox and read progress records, so a POST never waits for an import.
+The same catalog actor, fetch gateways, LLM gateway, per-recipe tasks and driver loop
+(driver.py) as `ray-import run`; the difference is where URLs come from. A batch run reads a
+file; the service takes URLs from HTTP requests at any time. One driver thread, fed from an
+inbox (sources.Inbox), submits and collects the tasks; request handlers only claim URLs in the
+catalog, put them in the inbox and read progress records, so a POST never waits for an import.
+The driver tells the service what happens through a listener (`_Records`); the SSE fan-out is
+fanout.py.
 
 Why not Ray Serve replicas: the state that makes the API correct — one progress id per URL in
 progress, the queue bound, the event fan-out — must live in one place. In Serve it would be an
@@ -16,45 +18,28 @@ three more ~100-200 MB processes; the work that needs a cluster is already sprea
 from __future__ import annotations
 
 import asyncio
-import itertools
-import json
-import re
 import threading
 import time
 import uuid
 from collections import deque
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import ray
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from scraper.politeness import host_key
-
-from .config import ImportConfig
-from .gateway import cancel_fetch
+from .catalog import Catalog
+from .config import ImportConfig, check_serve_config
+from .driver import Driver
+from .errors import QueueFull
+from .fanout import Fanout, Subscriber
 from .metrics import Metrics
-from .pipeline import _Batch, _DECISION_FIELDS, _Pending
-from .results import ImportResult
+from .results import FINAL_STATUSES, ClaimDecision, ImportResult
 from .runtime import ensure_ray
+from .slugs import is_valid_slug
+from .sources import Claimed, Inbox, apply_claims
 from .urls import normalize_url
-
-TERMINAL = {"imported", "exists", "duplicate", "failed", "timeout", "cancelled", "crashed"}
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,199}$")
-
-
-class QueueFull(Exception):
-    """More imports than `serve.max_queue` would be queued or running."""
-
-    def __init__(self, active: int, limit: int, retry_after: int) -> None:
-        super().__init__(f"the import queue is full ({active} queued or running, serve.max_queue={limit}); "
-                         f"retry in {retry_after}s")
-        self.retry_after = retry_after
-
 
 class Progress(BaseModel):
     """One import as the API shows it (JSON field names in camelCase)."""
@@ -63,8 +48,8 @@ class Progress(BaseModel):
 
     progress_id: str
     url: str
-    status: str = Field(description="queued | running | imported | exists | duplicate | failed | "
-                                    "timeout | cancelled | crashed")
+    status: str = Field(description="queued | running | imported | exists | duplicate | unchanged | "
+                                    "failed | timeout | cancelled | crashed")
     step: str | None = Field(None, description="queued | fetch | extract | structure | enrich | save; "
                                                "null once finished")
     steps: dict[str, float] = Field(default_factory=dict, description="seconds per finished step")
@@ -80,17 +65,7 @@ class Progress(BaseModel):
 
     @property
     def done(self) -> bool:
-        return self.status in TERMINAL
-
-
-@dataclass(eq=False)
-class Subscriber:
-    """One SSE client: its loop and queue; `ids` limits it to some imports."""
-
-    loop: asyncio.AbstractEventLoop
-    queue: asyncio.Queue
-    ids: set[str] | None = None
-    dropped: bool = False
+        return self.status in FINAL_STATUSES
 
 
 @dataclass
@@ -99,74 +74,27 @@ class _Entry:
     key: str
     step_since: float = field(default_factory=time.monotonic)
     cancel_requested: bool = False
+    structured: bool = False  # the LLM has answered: the task that starts next enriches
 
 
-class _Engine(_Batch):
-    """The batch driver loop, fed from the service's inbox instead of a URL file."""
+class _Records:
+    """The service's listener (driver.Listener): what the driver tells, onto the progress records."""
 
     def __init__(self, service: ImportService) -> None:
-        super().__init__([], service.cfg, emit=lambda result: None)
-        self.service = service
-        self.exhausted = True
-        self.report_steps = True
+        self._service = service
 
-    def _event(self, event: str, pending: _Pending, **fields: Any) -> None:
-        self.service._changed(pending, event, fields)
+    def event(self, item: Claimed, name: str, fields: dict[str, Any]) -> None:
+        self._service._changed(item.key, name, fields)
 
-    def _emit(self, pending: _Pending, result: ImportResult) -> None:
-        self.service._finished(pending.id, result)
-
-    def loop(self, stop: threading.Event) -> None:
-        service = self.service
-        while not stop.is_set():
-            for pending in service._take_inbox():
-                self.queue.add(pending)
-            for progress_id, done in service._take_cancels():
-                done.set_result(self._cancel_one(progress_id))
-            self._refill()
-            if self.in_flight or self.saving:
-                self._wait(0.05)
-                self._expire()
-                service._meters.set_in_flight(len(self.in_flight))
-            else:
-                service._wake.wait(0.5)
-                service._wake.clear()
-
-    def _cancel_one(self, progress_id: str) -> bool:
-        """Cancel a queued or running import; False when it is not (or no longer) ours.
-
-        An import whose recipe is being saved is past cancelling: it finishes as imported.
-        """
-        pending = self.queue.remove(lambda p: p.id == progress_id)
-        if pending is not None:
-            self.catalog.release([(pending.key, pending.token)])
-            self._emit(pending, _cancelled(pending.url, "cancelled before it started"))
-            return True
-        for ref, pending in list(self.in_flight.items()):
-            if pending.id == progress_id:
-                cancel_fetch(pending.page_ref)
-                ray.cancel(ref, force=True)
-                self._finish(ref, _cancelled(pending.url, "cancelled while running"), release=True)
-                return True
-        return False
-
-    def shutdown(self) -> None:
-        """Cancel whatever runs and free every claim, so nothing stays claimed or half-written."""
-        for pending in self.service._take_inbox():
-            self.queue.add(pending)
-        self.cancel()
-        self.close()
-
-
-def _cancelled(url: str, why: str) -> ImportResult:
-    return ImportResult(url=url, status="cancelled", error_kind="cancelled", error=why,
-                        finished_at=time.time())
+    def result(self, item: Claimed | None, result: ImportResult) -> None:
+        if item is not None:
+            self._service._finished_key(item.key, result)
 
 
 class ImportService:
     """Accepts URLs at any time, imports them with the batch machinery, reports progress.
 
-    Thread-safe: request handlers (any thread, any event loop) and the engine thread share it
+    Thread-safe: request handlers (any thread, any event loop) and the driver thread share it
     under one lock; subscribers get events through their own loop's `call_soon_threadsafe`.
 
     Example:
@@ -177,60 +105,63 @@ class ImportService:
     """
 
     def __init__(self, cfg: ImportConfig) -> None:
+        check_serve_config(cfg)  # robots.txt is obeyed: API callers' URLs are not the operator's
         self.cfg = cfg
         self.out = Path(cfg.out).resolve()
         self._lock = threading.RLock()
         self._entries: dict[str, _Entry] = {}  # progress id → entry
         self._done_order: deque[str] = deque()  # finished progress ids, in the order they finished
         self._active: dict[str, str] = {}  # URL key → progress id of its import in progress
-        self._inbox: deque[_Pending] = deque()
-        self._cancels: deque[tuple[str, Future]] = deque()
-        self._subscribers: set[Subscriber] = set()
-        self._recent: deque[tuple[int, str, str]] = deque(maxlen=1000)  # (seq, id, SSE event name)
-        self._seq = itertools.count(1)
-        self._wake = threading.Event()
+        self._inbox = Inbox()
+        self._fanout = Fanout(self._lock)
         self._stop = threading.Event()
         self._meters = Metrics()
         self._claims_waiting: dict[asyncio.AbstractEventLoop, list] = {}
         self._claimers: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
-        self._engine: _Engine | None = None
+        self._catalog: Catalog | None = None
+        self._driver: Driver | None = None
         self._thread: threading.Thread | None = None
         self.started_at = time.time()
 
     # -- life cycle ---------------------------------------------------------------------------
 
     def start(self) -> ImportService:
-        """Start (or join) Ray, open the catalog and the gateways, start the engine thread."""
+        """Start (or join) Ray, open the catalog and the gateways, start the driver thread."""
         ensure_ray(self.cfg)
-        self._engine = _Engine(self)
-        self._thread = threading.Thread(target=self._engine.loop, args=(self._stop,), daemon=True,
+        self._catalog = Catalog.open(self.cfg.out)
+        listeners = [_Records(self), self._meters]
+        self._driver = Driver(self.cfg, self._catalog, self._inbox, listeners, steps=True)
+        self._thread = threading.Thread(target=self._driver.run, args=(self._stop.is_set,), daemon=True,
                                         name="ray-import-serve")
         self._thread.start()
         return self
 
     def close_streams(self) -> None:
         """End every SSE stream (before the HTTP server stops, so none is cut mid-event)."""
-        with self._lock:
-            for sub in list(self._subscribers):
-                self._close(sub)
+        self._fanout.close_all()
 
     def stop(self) -> None:
         """Stop taking work, cancel what runs, release every claim, close the SSE streams."""
         self.close_streams()
         self._stop.set()
-        self._wake.set()
+        self._inbox.wake()
         if self._thread is not None:
             self._thread.join(timeout=30)
-        if self._engine is not None:
+        if self._driver is not None:
             try:
-                self._engine.shutdown()
+                self._driver.cancel()  # nothing stays claimed or half-written
+                self._driver.close()
             except Exception:  # noqa: BLE001 - Ctrl-C in a terminal stops Ray's processes too
                 pass
-            self._engine = None
+            self._driver = None
+        if self._catalog is not None:
+            self._catalog.close()
+            self._catalog = None
 
     @property
-    def catalog(self) -> Any:
-        return self._engine.catalog.handle
+    def catalog(self) -> Catalog | None:
+        """The output folder's catalog while the service runs."""
+        return self._catalog
 
     # -- requests -----------------------------------------------------------------------------
 
@@ -269,31 +200,30 @@ class ImportService:
                 self._active[key] = progress_id
                 new.append((progress_id, url))
                 out.append((record, True))
-                self._publish(progress_id, "queued")
+                self._fanout.publish(progress_id, "queued", record)
         if new:
             try:
                 decisions = await self._claim([url for _, url in new], refresh)
             except Exception as exc:
                 for progress_id, url in new:
-                    self._finished(progress_id, ImportResult(url=url, status="crashed", error_kind="crashed",
+                    self._answered(progress_id, ImportResult(url=url, status="crashed", error_kind="crashed",
                                                              error=f"catalog unavailable: {exc}"[:500]))
                 raise
+            claimed: list[Claimed] = []
+            cancelled: list[str] = []  # cancelled while being claimed: the driver gives them up
             with self._lock:
-                for (progress_id, url), d in zip(new, decisions, strict=True):
-                    entry = self._entries[progress_id]
-                    if d["status"] == "claimed" and entry.cancel_requested:
-                        self.catalog.release.remote([(d["key"], d["token"])])
-                        self._finished(progress_id, _cancelled(url, "cancelled before it started"))
-                    elif d["status"] == "claimed":
-                        self._inbox.append(_Pending(url, None, d["key"], d["token"],
-                                                    host_key(urlsplit(url).hostname), id=progress_id))
+                outcomes = apply_claims([(None, url) for _, url in new], decisions)
+                for (progress_id, _), outcome in zip(new, outcomes, strict=True):
+                    if isinstance(outcome, Claimed):
+                        claimed.append(outcome)
+                        if self._entries[progress_id].cancel_requested:
+                            cancelled.append(outcome.key)
                     else:
-                        fields = {k: v for k, v in d.items() if k in _DECISION_FIELDS}
-                        self._finished(progress_id, ImportResult(url=url, finished_at=time.time(), **fields))
-            self._wake.set()
+                        self._answered(progress_id, outcome)
+            self._inbox.put(claimed, cancel=cancelled)
         return out
 
-    async def _claim(self, urls: list[str], refresh: bool) -> list[dict[str, Any]]:
+    async def _claim(self, urls: list[str], refresh: bool) -> list[ClaimDecision]:
         """Claim URLs in the catalog, coalescing concurrent requests into one actor call.
 
         50 POSTs at once would otherwise be 50 round trips queued at one actor: the last would
@@ -316,7 +246,7 @@ class ImportService:
                     if not group:
                         continue
                     try:
-                        decisions = await self.catalog.claim_batch.remote(
+                        decisions = await self._catalog.claim_async(
                             [url for urls, _ in group for url in urls], refresh)
                     except Exception as exc:  # noqa: BLE001 - each waiting request raises it
                         for _, future in group:
@@ -341,15 +271,13 @@ class ImportService:
             if entry is None or entry.record.done:
                 return entry.record.model_copy() if entry else None
             entry.cancel_requested = True
-            done: Future = Future()
-            self._cancels.append((progress_id, done))
-        self._wake.set()
+            done = self._inbox.cancel(entry.key)
         await asyncio.wait_for(asyncio.wrap_future(done), timeout)
         return self.get(progress_id)
 
     def recipe_path(self, slug: str) -> Path | None:
         """The saved recipe file of a slug, or None (slugs are checked: no path tricks)."""
-        if not SLUG.match(slug):
+        if not is_valid_slug(slug):
             return None
         path = self.out / f"{slug}.recipe.json"
         return path if path.is_file() else None
@@ -359,10 +287,10 @@ class ImportService:
             running = sum(1 for pid in self._active.values() if self._entries[pid].record.status == "running")
             alive = self._thread is not None and self._thread.is_alive()
             return {"status": "ok" if alive else "stopped", "queued": len(self._active) - running,
-                    "running": running, "subscribers": len(self._subscribers),
+                    "running": running, "subscribers": len(self._fanout),
                     "uptime_s": round(time.time() - self.started_at, 1)}
 
-    # -- the event stream ---------------------------------------------------------------------
+    # -- the event stream (fanout.py) ---------------------------------------------------------
 
     def subscribe(self, ids: set[str] | None = None, last_event_id: int | None = None,
                   maxsize: int = 10_000) -> Subscriber:
@@ -371,91 +299,30 @@ class ImportService:
         First come the current records of `ids` (so a client that subscribes late still learns
         an outcome), or with `last_event_id` the events it missed that are still remembered.
         """
-        sub = Subscriber(asyncio.get_running_loop(), asyncio.Queue(maxsize), ids)
-        with self._lock:
-            if last_event_id is not None:
-                for seq, progress_id, event in self._recent:
-                    if seq > last_event_id and (ids is None or progress_id in ids):
-                        entry = self._entries.get(progress_id)
-                        if entry is not None:
-                            sub.queue.put_nowait((seq, event, event_json(entry.record)))
-            elif ids:
-                for progress_id in ids:
-                    entry = self._entries.get(progress_id)
-                    if entry is not None:
-                        event = entry.record.status if entry.record.done else "progress"
-                        sub.queue.put_nowait((0, event, event_json(entry.record)))
-            self._subscribers.add(sub)
-        return sub
+        return self._fanout.subscribe(ids, last_event_id, maxsize, self._record)
 
     def unsubscribe(self, sub: Subscriber) -> None:
-        with self._lock:
-            self._subscribers.discard(sub)
+        self._fanout.unsubscribe(sub)
 
-    def _publish(self, progress_id: str, event: str) -> None:
-        """Called under the lock; hands the event to every interested subscriber's loop."""
-        seq = next(self._seq)
-        self._recent.append((seq, progress_id, event))
-        if not self._subscribers:
-            return
-        data = event_json(self._entries[progress_id].record)  # serialised once for every client
-        by_loop: dict[asyncio.AbstractEventLoop, list[Subscriber]] = {}
-        for sub in self._subscribers:
-            if sub.ids is None or progress_id in sub.ids:
-                by_loop.setdefault(sub.loop, []).append(sub)
-        for loop, subs in by_loop.items():
-            if loop.is_closed():  # the clients are gone
-                self._subscribers.difference_update(subs)
-                continue
-            # One wake-up of each loop per event, not one per client.
-            loop.call_soon_threadsafe(self._offer, subs, (seq, event, data))
+    def _record(self, progress_id: str) -> Progress | None:
+        entry = self._entries.get(progress_id)
+        return entry.record if entry else None
 
-    def _offer(self, subs: list[Subscriber], item: Any) -> None:
-        # Runs in the subscribers' loop. A client that does not keep up is dropped rather than
-        # buffered without bound; it can reconnect with Last-Event-ID.
-        for sub in subs:
-            if sub.dropped:
-                continue
-            try:
-                sub.queue.put_nowait(item)
-            except asyncio.QueueFull:
-                sub.dropped = True
-                self.unsubscribe(sub)
-                sub.queue.get_nowait()
-                sub.queue.put_nowait(None)
+    # -- what the driver tells (through _Records) ---------------------------------------------
 
-    def _close(self, sub: Subscriber) -> None:
-        self._subscribers.discard(sub)
-        try:
-            sub.loop.call_soon_threadsafe(_put_end, sub)
-        except RuntimeError:
-            pass
-
-    # -- called from the engine thread --------------------------------------------------------
-
-    def _drain(self, queue: deque) -> list:
-        with self._lock:
-            items = list(queue)
-            queue.clear()
-            return items
-
-    def _take_inbox(self) -> list[_Pending]:
-        return self._drain(self._inbox)
-
-    def _take_cancels(self) -> list[tuple[str, Future]]:
-        return self._drain(self._cancels)
-
-    def _changed(self, pending: _Pending, event: str, fields: dict[str, Any]) -> None:
+    def _changed(self, key: str, event: str, fields: dict[str, Any]) -> None:
         step = {"queued": "fetch", "needs_llm": "structure"}.get(event)
-        if event == "started":
-            step = "enrich" if pending.structured else "extract"
-        elif event == "step_started":
-            step = fields["step"]
-        if step is None:
-            return
         with self._lock:
-            entry = self._entries.get(pending.id)
+            entry = self._entries.get(self._active.get(key, ""))
             if entry is None or entry.record.done:
+                return
+            if event == "needs_llm":
+                entry.structured = True
+            elif event == "started":
+                step = "enrich" if entry.structured else "extract"
+            elif event == "step_started":
+                step = fields["step"]
+            if step is None:
                 return
             record = entry.record
             now = time.monotonic()
@@ -465,10 +332,18 @@ class ImportService:
             record.status = "running"
             record.step = step
             record.updated_at = time.time()
-            self._publish(pending.id, "step")
+            self._fanout.publish(record.progress_id, "step", record)
+
+    def _finished_key(self, key: str, result: ImportResult) -> None:
+        with self._lock:
+            self._finished(self._active.get(key), result)
+
+    def _answered(self, progress_id: str, result: ImportResult) -> None:
+        """A result the catalog gave when claiming (the driver never saw the URL)."""
+        self._meters.result(None, result)
+        self._finished(progress_id, result)
 
     def _finished(self, progress_id: str | None, result: ImportResult) -> None:
-        self._meters.result(result)
         with self._lock:
             entry = self._entries.get(progress_id) if progress_id else None
             if entry is None:
@@ -485,20 +360,8 @@ class ImportService:
             record.finished_at = record.updated_at = result.finished_at or time.time()
             if self._active.get(entry.key) == progress_id:
                 del self._active[entry.key]
-            self._publish(progress_id, result.status)
+            self._fanout.publish(progress_id, result.status, record)
             # Finished records are forgotten oldest-finished first, beyond serve.history.
             self._done_order.append(progress_id)
             while len(self._done_order) > self.cfg.serve.history:
                 self._entries.pop(self._done_order.popleft(), None)
-
-
-def _put_end(sub: Subscriber) -> None:
-    try:
-        sub.queue.put_nowait(None)
-    except asyncio.QueueFull:
-        sub.queue.get_nowait()
-        sub.queue.put_nowait(None)
-
-
-def event_json(record: Progress) -> str:
-    return json.dumps(record.model_dump(mode="json", by_alias=True), ensure_ascii=False)

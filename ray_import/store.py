@@ -3,8 +3,9 @@
 The `*.recipe.json` files are the truth; `.ray-import/catalog.sqlite3` is an index of them (URL
 keys → slug, and each file's size and mtime). Opening a folder compares the index with a directory
 listing and parses only the files that are new or changed, so a current index opens without
-reading any recipe. Files are written atomically (atomic.py). `_CatalogActor` (catalog.py) owns
-one store per folder; the CLI's read-only commands open it directly with `readonly=True`.
+reading any recipe. The files themselves (names, JSON, atomic writes) are recipe_files.py's; the
+index is this module's. `_CatalogActor` (catalog.py) owns one store per folder; the CLI's
+read-only commands open it directly with `readonly=True`.
 
 A read-only store changes nothing in the folder (issue 13, item 1): it copies the index into
 memory (`immutable=1`: no lock, no -wal or -shm file created), catches that copy up with the files
@@ -16,9 +17,7 @@ never a reason to set the database aside: only a database SQLite calls corrupt, 
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -26,17 +25,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scraper.errors import CatalogError, DiskFull, SaveFailed
+from scraper.fingerprint import recipe_fingerprint
 
-from . import index_db
-from .atomic import is_stale_temp, write_atomically
-from .index_db import NO_SPACE, NotOurs, no_space, rollback
+from . import archive_index, index_db
+from .archive import PageArchive
+from .archive_index import PageCopy
+from .errors import CatalogError, DiskFull, ForeignIndexError, SaveFailed
+from .index_db import NO_SPACE, no_space, rollback
+from .recipe_files import STATE_DIR, SUFFIX, prepare_folder, read_document, scan_folder, write_document
 from .sites import same_site
+from .store_pages import StorePages
 from .slugs import is_valid_slug
 from .urls import try_normalize
 
-SUFFIX = ".recipe.json"
-STATE_DIR = ".ray-import"
 DB_NAME = "catalog.sqlite3"
 log = logging.getLogger(__name__)
 
@@ -77,25 +78,10 @@ def recipe_keys(document: dict[str, Any]) -> list[str]:
     return keys
 
 
-def prepare_folder(folder: Path | str) -> Path:
-    """Create the output folder if needed and check that it can be written.
+class RecipeStore(StorePages):
+    """One output folder. Not thread-safe: one owner (the catalog actor) at a time.
 
-    Raises:
-        CatalogError: naming the folder, when it cannot be created or written.
-    """
-    folder = Path(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / STATE_DIR).mkdir(exist_ok=True)
-    except OSError as exc:
-        raise CatalogError(f"cannot create output folder {folder}: {exc.strerror or exc}") from exc
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise CatalogError(f"output folder {folder} is not writable")
-    return folder
-
-
-class RecipeStore:
-    """One output folder. Not thread-safe: one owner (the catalog actor) at a time."""
+    Its archived pages' methods are StorePages' (store_pages.py)."""
 
     def __init__(self, folder: Path | str, *, readonly: bool = False) -> None:
         """Open `folder`; `readonly` never changes anything in it (list, show, check).
@@ -112,6 +98,7 @@ class RecipeStore:
         else:
             self.folder = prepare_folder(folder)
         self.db_path = self.folder / STATE_DIR / DB_NAME
+        self.archive = PageArchive(self.folder, readonly=readonly)  # fetched pages (issue 18)
         self.last_sync = SyncReport()
         self._batch_table = False
         self._db = self._open_snapshot() if readonly else self._open_db()
@@ -125,7 +112,7 @@ class RecipeStore:
         """
         try:
             return index_db.connect(self.db_path)
-        except (sqlite3.Error, NotOurs) as exc:
+        except (sqlite3.Error, ForeignIndexError) as exc:
             if not index_db.is_corrupt(exc):
                 raise self._db_error(exc) from exc
             aside = self.db_path.with_name(f"{DB_NAME}.corrupt-{int(time.time())}")
@@ -138,7 +125,7 @@ class RecipeStore:
             self.last_sync.unusable = str(exc)
         try:
             return index_db.connect(self.db_path)
-        except (sqlite3.Error, NotOurs) as exc:
+        except (sqlite3.Error, ForeignIndexError) as exc:
             raise self._db_error(exc) from exc
 
     def _open_snapshot(self) -> sqlite3.Connection:
@@ -151,20 +138,6 @@ class RecipeStore:
         full = "disk full: " if no_space(exc, self.folder) else ""
         return CatalogError(f"{full}cannot use the catalog database {self.db_path}: {exc}")
 
-    def _scan(self) -> dict[str, tuple[int, int]]:
-        files = {}
-        now = time.time()
-        with os.scandir(self.folder) as entries:
-            for entry in entries:
-                name = entry.name
-                if name.startswith("."):
-                    if not self.readonly and is_stale_temp(entry, now):
-                        Path(entry.path).unlink(missing_ok=True)  # left by a crash mid-write
-                elif name.endswith(SUFFIX) and entry.is_file():
-                    stat = entry.stat()
-                    files[name[: -len(SUFFIX)]] = (stat.st_mtime_ns, stat.st_size)
-        return files
-
     def sync(self) -> SyncReport:
         """Bring the index in line with the folder, parsing only new or changed files.
 
@@ -173,7 +146,7 @@ class RecipeStore:
         """
         started = time.perf_counter()
         report = SyncReport(rebuilt=self.last_sync.rebuilt, unusable=self.last_sync.unusable)
-        on_disk = self._scan()
+        on_disk = self.files()
         indexed = self.indexed()
         db = self._db
         try:
@@ -186,13 +159,14 @@ class RecipeStore:
                 if indexed.get(slug) == stat:
                     continue
                 report.parsed += 1
-                document = self._read_document(slug)
+                document = self.document(slug)
                 if document is None:
                     report.corrupt.append(f"{slug}{SUFFIX}")
                     db.execute("DELETE FROM recipes WHERE slug=?", (slug,))
                     db.execute("DELETE FROM urls WHERE slug=?", (slug,))
                     continue
                 self._index(slug, document, stat)
+                self._recover_fetch(slug, document)
             db.execute("COMMIT")
         except sqlite3.Error as exc:
             rollback(db)
@@ -228,8 +202,8 @@ class RecipeStore:
         return target
 
     def files(self) -> dict[str, tuple[int, int]]:
-        """Recipe files on disk: stem → (mtime_ns, size)."""
-        return self._scan()
+        """Recipe files on disk: stem → (mtime_ns, size); a writer also removes its stale temp files."""
+        return scan_folder(self.folder, remove_stale_temps=not self.readonly)
 
     def check(self, repair: bool = False) -> list[str]:
         """Verify every file against the index; with `repair`, fix what can be (see repair.py).
@@ -255,24 +229,25 @@ class RecipeStore:
             raise self._db_error(exc) from exc
         self.sync()
 
-    def _read_document(self, slug: str) -> dict[str, Any] | None:
-        try:
-            document = json.loads((self.folder / f"{slug}{SUFFIX}").read_text("utf-8"))
-        except (OSError, ValueError):
-            return None
-        if not isinstance(document, dict) or not isinstance(document.get("source_url"), str):
-            return None
-        return document
-
     def _index(self, slug: str, document: dict[str, Any], stat: tuple[int, int]) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO recipes VALUES (?, ?, ?, ?, ?)",
-            (slug, document["source_url"], document.get("title"), stat[0], stat[1]),
+            "INSERT OR REPLACE INTO recipes (slug, source_url, title, mtime_ns, size, fingerprint)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (slug, document["source_url"], document.get("title"), stat[0], stat[1],
+             recipe_fingerprint(document)),
         )
         for key in recipe_keys(document):
             self._db.execute("INSERT OR REPLACE INTO urls VALUES (?, ?)", (key, slug))
 
     # -- queries ---------------------------------------------------------------------------
+    def with_fingerprint(self, fingerprint: str | None) -> str | None:
+        """The slug of a saved recipe with this fingerprint (the first indexed), or None."""
+        if fingerprint is None:
+            return None
+        row = self._db.execute("SELECT slug FROM recipes WHERE fingerprint=? ORDER BY rowid LIMIT 1",
+                               (fingerprint,)).fetchone()
+        return row[0] if row else None
+
     def lookup(self, key: str) -> str | None:
         row = self._db.execute("SELECT slug FROM urls WHERE key=?", (key,)).fetchone()
         return row[0] if row else None
@@ -299,18 +274,17 @@ class RecipeStore:
     def list_recipes(self) -> Iterator[tuple[str, str | None, str]]:
         yield from self._db.execute("SELECT slug, title, source_url FROM recipes ORDER BY slug")
 
-    def read(self, slug: str) -> dict[str, Any] | None:
-        if not is_valid_slug(slug):
-            return None
-        return self._read_document(slug)
-
     def document(self, stem: str) -> dict[str, Any] | None:
         """The parsed file `<stem>.recipe.json` whatever its name, None if it is not a recipe."""
-        return self._read_document(stem)
+        return read_document(self.folder, stem)
 
     # -- writing ---------------------------------------------------------------------------
-    def write(self, slug: str, document: dict[str, Any], extra_keys: list[str] = ()) -> None:
+    def write(self, slug: str, document: dict[str, Any], extra_keys: list[str] = (),
+              page: tuple[str, PageCopy] | None = None) -> None:
         """Write `<slug>.recipe.json` atomically and index it under its URL keys.
+
+        `page` is the (URL key, fetched page) it was made from: archived first, and its fetch
+        row recorded in the same transaction as the recipe's.
 
         Raises:
             DiskFull: no space left for the file or its index entry (nothing is left behind).
@@ -322,8 +296,9 @@ class RecipeStore:
             raise SaveFailed(f"refusing to write an invalid slug {slug!r}", stage="save")
         path = self.folder / f"{slug}{SUFFIX}"
         existed = path.exists()
+        rows = archive_index.store_pages(self._db, self.archive, [(*page, "imported", slug)] if page else [])
         try:
-            stat = self._write_file(slug, document)
+            stat = write_document(self.folder, slug, document)
         except OSError as exc:
             if exc.errno in NO_SPACE:
                 raise DiskFull(f"disk full: cannot write {path}: {exc.strerror}", stage="save") from exc
@@ -333,6 +308,7 @@ class RecipeStore:
             self._index(slug, document, (stat.st_mtime_ns, stat.st_size))
             for key in extra_keys:
                 self._db.execute("INSERT OR REPLACE INTO urls VALUES (?, ?)", (key, slug))
+            archive_index.put(self._db, rows)
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             rollback(self._db)
@@ -353,23 +329,7 @@ class RecipeStore:
         """
         if self.readonly:
             raise CatalogError(f"{self.folder} is open read-only")
-        self._write_file(slug, document)
-
-    def _write_file(self, slug: str, document: dict[str, Any]) -> os.stat_result:
-        """Temp file in the folder, fsync, rename, fsync of the folder.
-
-        Raises:
-            OSError: from the file system; SaveFailed: the document is not valid JSON.
-        """
-        path = self.folder / f"{slug}{SUFFIX}"
-        try:
-            # allow_nan=False: NaN/Infinity are not JSON and the app's parser rejects them; the
-            # models make numbers finite, this is the last line of defence (issue 13, item 3).
-            # A lone surrogate fails the UTF-8 encoding, also a ValueError.
-            data = json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False).encode("utf-8") + b"\n"
-        except (ValueError, TypeError) as exc:
-            raise SaveFailed(f"refusing to write {path}: not valid JSON ({exc})", stage="save") from exc
-        return write_atomically(path, data)
+        write_document(self.folder, slug, document)
 
     # -- the keys a batch has seen ---------------------------------------------------------
     def first_in_batch(self, batch: str, pairs: list[tuple[str, str]]) -> list[str | None]:

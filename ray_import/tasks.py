@@ -8,13 +8,15 @@ submitted with that answer's ObjectRef as argument, enriches and saves. No task 
 the LLM either.
 
 Both are streaming generator tasks: they first yield a `Started` marker, then (for `ray-import
-serve` only) a `Step` marker as enrich begins, then their outcome: a failed result, or the
-`Enriched` document, which the driver sends to the catalog actor to save, so a worker is free
+serve` only) a `Step` marker as enrich begins, then their outcome: a failed result (`Failed`,
+with the page, when it was fetched and is to be archived), or the `Enriched` document (with the
+page, compressed here: issue 18), which the driver sends to the catalog actor to save, so a worker is free
 as soon as the recipe is enriched and never waits on the catalog (from another node, a network
-round trip). The `Started` marker tells the driver when a task really began running (not when it
-was queued or waiting for its argument), so `task.timeout_s` measures running time only. Expected failures (`PageError`)
-become failed results and the task returns normally; anything else is a bug and surfaces as a
-RayTaskError.
+round trip). Tasks never see the catalog: the driver gives back the claim of a URL that fails.
+The `Started` marker tells the driver when a task really began running (not when it was queued
+or waiting for its argument), so `task.timeout_s` measures running time only. Expected failures
+(`PageError`) become failed results and the task returns normally; anything else is a bug and
+surfaces as a RayTaskError.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ from typing import Any, TypeVar
 import ray
 
 from scraper.errors import NotARecipe, PageError
-from scraper.models import FetchedPage, Recipe
+from scraper.models import FetchedPage, NotModified, Recipe
 
+from .archive_index import PageCopy
 from .config import ImportConfig
 from .results import ImportResult, LLMOutcome, StepFailure
 from .urls import task_label
@@ -63,6 +66,16 @@ class Enriched:
     extractor: str | None
     seconds: dict[str, float]
     extra: dict[str, Any] = field(default_factory=dict)
+    page: PageCopy | None = None  # the page for the archive, saved with the recipe (issue 18)
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A fetched page that made no recipe: its failed result, and the page for the archive,
+    which the driver hands to the catalog with the claim it gives back (issue 18)."""
+
+    result: ImportResult
+    page: PageCopy
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,7 @@ class NeedsLLM:
     text: str
     seconds: dict[str, float] = field(default_factory=dict)
     attempts: int = 1
+    content_sha256: str = ""  # the page's: the LLM answer cache's key (issue 18)
 
 
 def _started(task: str, url: str) -> Started:
@@ -103,14 +117,22 @@ def _timed(timings: dict[str, float], step: str, fn: Callable[..., T], *args: An
 
 
 def _failed(url: str, exc: PageError | StepFailure, attempts: int, timings: dict[str, float],
-            **extra: Any) -> ImportResult:
-    return ImportResult(url=url, status="failed", error_kind=exc.kind, error_stage=exc.stage,
-                        error=exc.message, attempts=attempts, seconds=timings, finished_at=time.time(),
-                        **extra)
+            page: FetchedPage | None = None, **extra: Any) -> ImportResult | Failed:
+    result = ImportResult(url=url, status="failed", error_kind=exc.kind, error_stage=exc.stage,
+                          error=exc.message, attempts=attempts, seconds=timings, finished_at=time.time(),
+                          **extra)
+    copy = _archived(page)
+    return Failed(result, copy) if copy is not None else result
 
 
-def _enrich(recipe: Recipe, page: FetchedPage, url: str, key: str, token: str, cfg: ImportConfig,
-            catalog: Any, timings: dict[str, float], steps: bool, **extra: Any) -> Iterator[Step | ImportResult | Enriched]:
+def _archived(page: FetchedPage | None) -> PageCopy | None:
+    """The page compressed for the archive, here where the CPU is (~0.7 ms a page: not a step of
+    its own in the report or the events); None when the fetch kept no body."""
+    return PageCopy.of(page) if page is not None else None
+
+
+def _enrich(recipe: Recipe, page: FetchedPage, url: str, cfg: ImportConfig, timings: dict[str, float],
+            steps: bool, **extra: Any) -> Iterator[Step | ImportResult | Failed | Enriched]:
     from scraper.enrich import enrich  # imported in the worker only (see _import_page)
 
     if steps:
@@ -118,17 +140,16 @@ def _enrich(recipe: Recipe, page: FetchedPage, url: str, key: str, token: str, c
     try:
         enriched = _timed(timings, "enrich", enrich, recipe, page, cfg.enrich)
     except PageError as exc:
-        catalog.release.remote([(key, token)])
-        yield _failed(url, exc, page.attempts, timings, **extra)
+        yield _failed(url, exc, page.attempts, timings, page, **extra)
         return
+    copy = _archived(page)
     yield Enriched(document=enriched.to_document(slug=""), attempts=page.attempts, extractor=recipe.extractor,
-                   seconds=timings, extra=extra)
+                   seconds=timings, extra=extra, page=copy)
 
 
 def _import_page(
-    fetched: FetchedPage | StepFailure, url: str, key: str, token: str, cfg: ImportConfig, catalog: Any,
-    steps: bool = False,
-) -> Iterator[Started | Step | NeedsLLM | Enriched | ImportResult]:
+    fetched: FetchedPage | NotModified | StepFailure, url: str, cfg: ImportConfig, steps: bool = False,
+) -> Iterator[Started | Step | NeedsLLM | Enriched | ImportResult | Failed]:
     # The parsing stack (recipe-scrapers, extruct, lxml: ~80 MB) is imported here, in the
     # worker, so the driver, which only submits these tasks, never loads it.
     from scraper.extract import extract
@@ -137,8 +158,11 @@ def _import_page(
 
     yield _started(IMPORT_TASK, url)
     if isinstance(fetched, StepFailure):
-        catalog.release.remote([(key, token)])
         yield _failed(url, fetched, fetched.attempts, {})
+        return
+    if isinstance(fetched, NotModified):  # a refresh the site answered 304: nothing to parse
+        yield ImportResult(url=url, status="unchanged", attempts=fetched.attempts,
+                           seconds={"fetch": fetched.seconds}, finished_at=time.time())
         return
     timings = {"fetch": fetched.seconds}
     mode = cfg.llm.effective_mode
@@ -150,34 +174,33 @@ def _import_page(
             raise NotARecipe(INCOMPLETE_MESSAGE, url=url, stage="extract")
     except NotARecipe as exc:
         if mode == "off":
-            catalog.release.remote([(key, token)])
-            yield _failed(url, exc, fetched.attempts, timings)
+            yield _failed(url, exc, fetched.attempts, timings, fetched)
             return
         text = _timed(timings, "readable", page_text, fetched.html, cfg.llm.max_input_tokens * 4)
-        yield NeedsLLM(text=text, seconds=timings, attempts=fetched.attempts)
+        yield NeedsLLM(text=text, seconds=timings, attempts=fetched.attempts,
+                       content_sha256=fetched.content_sha256)
         return
     except PageError as exc:
-        catalog.release.remote([(key, token)])
-        yield _failed(url, exc, fetched.attempts, timings)
+        yield _failed(url, exc, fetched.attempts, timings, fetched)
         return
-    yield from _enrich(recipe, fetched, url, key, token, cfg, catalog, timings, steps)
+    yield from _enrich(recipe, fetched, url, cfg, timings, steps)
 
 
 def _finish_llm(
-    outcome: LLMOutcome, page: FetchedPage, url: str, key: str, token: str, cfg: ImportConfig,
-    catalog: Any, timings: dict[str, float], steps: bool = False,
-) -> Iterator[Started | Step | Enriched | ImportResult]:
+    outcome: LLMOutcome, page: FetchedPage, url: str, cfg: ImportConfig, timings: dict[str, float],
+    steps: bool = False,
+) -> Iterator[Started | Step | Enriched | ImportResult | Failed]:
     yield _started(FINISH_TASK, url)
     timings = {**timings, "structure": outcome.seconds}
     usage = {"llm_calls": outcome.calls, "llm_prompt_tokens": outcome.prompt_tokens,
              "llm_completion_tokens": outcome.completion_tokens, "llm_seconds": outcome.seconds,
-             "llm_cost_usd": round(outcome.cost_usd, 6)}
+             "llm_cost_usd": round(outcome.cost_usd, 6), "llm_cache_hits": int(outcome.cache_hit),
+             "llm_saved_usd": round(outcome.saved_usd, 6)}
     if outcome.failure is not None or outcome.recipe is None:
-        catalog.release.remote([(key, token)])
         failure = outcome.failure or StepFailure(kind="llm_invalid", stage="structure", message="no recipe")
-        yield _failed(url, failure, page.attempts, timings, **usage)
+        yield _failed(url, failure, page.attempts, timings, page, **usage)
         return
-    yield from _enrich(outcome.recipe, page, url, key, token, cfg, catalog, timings, steps, **usage)
+    yield from _enrich(outcome.recipe, page, url, cfg, timings, steps, **usage)
 
 
 # One constant name per kind of task (see _show_url for why the URL is not part of it).
@@ -187,7 +210,8 @@ import_page = ray.remote(num_returns="streaming")(_import_page)
 finish_llm = ray.remote(num_returns="streaming")(_finish_llm)
 
 
-def _options(name: str, cfg: ImportConfig) -> dict[str, Any]:
+def task_options(name: str, cfg: ImportConfig) -> dict[str, Any]:
+    """The Ray options of every per-URL task: the config's resources, no retry of our own errors."""
     return {
         "name": name,
         "num_cpus": cfg.task.num_cpus,
@@ -197,14 +221,13 @@ def _options(name: str, cfg: ImportConfig) -> dict[str, Any]:
     }
 
 
-def submit(url: str, key: str, token: str, page_ref: Any, cfg_ref: Any, cfg: ImportConfig, catalog: Any,
-           steps: bool = False) -> Any:
+def submit(url: str, page_ref: Any, cfg_ref: Any, cfg: ImportConfig, steps: bool = False) -> Any:
     """Submit one URL's parse task with the config's resources; returns its ObjectRefGenerator."""
-    return import_page.options(**_options(IMPORT_TASK, cfg)).remote(page_ref, url, key, token, cfg_ref, catalog, steps)
+    return import_page.options(**task_options(IMPORT_TASK, cfg)).remote(page_ref, url, cfg_ref, steps)
 
 
-def submit_finish(url: str, key: str, token: str, outcome_ref: Any, page_ref: Any, cfg_ref: Any,
-                  cfg: ImportConfig, catalog: Any, timings: dict[str, float], steps: bool = False) -> Any:
-    """Submit the task that saves an LLM-structured recipe, once the LLM's answer exists."""
-    return finish_llm.options(**_options(FINISH_TASK, cfg)).remote(
-        outcome_ref, page_ref, url, key, token, cfg_ref, catalog, timings, steps)
+def submit_finish(url: str, outcome_ref: Any, page_ref: Any, cfg_ref: Any, cfg: ImportConfig,
+                  timings: dict[str, float], steps: bool = False) -> Any:
+    """Submit the task that enriches an LLM-structured recipe, once the LLM's answer exists."""
+    return finish_llm.options(**task_options(FINISH_TASK, cfg)).remote(
+        outcome_ref, page_ref, url, cfg_ref, timings, steps)

@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from scraper.errors import InvalidURL
 from scraper.fetch import validate_url
+from scraper.politeness import host_key
 
 TRACKING_PARAMS = {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid"}
 _SAFE = "/:@!$&'()*+,;=-._~"
@@ -29,9 +30,7 @@ def normalize_url(url: str) -> str:
     """
     url = validate_url(url)
     parts = urlsplit(url)
-    host = (parts.hostname or "").lower().rstrip(".")
-    while host.startswith("www."):
-        host = host.removeprefix("www.")
+    host = host_key(parts.hostname)
     if ":" in host:  # IPv6: keep the brackets so the port stays apart from the address
         host = f"[{host}]"
     port = parts.port
@@ -62,5 +61,5 @@ def try_normalize(url: str | None) -> str | None:
 def task_label(url: str) -> str:
     """`<host>/<path>`, capped: what a worker's process title shows of the URL it imports."""
     parts = urlsplit(url)
-    label = f"{(parts.hostname or '?').removeprefix('www.')}{parts.path or '/'}"
+    label = f"{host_key(parts.hostname) or '?'}{parts.path or '/'}"
     return label[:120]

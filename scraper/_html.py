@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 MAX_TEXT = 2_000  # characters kept from one ingredient line or step
@@ -39,6 +39,9 @@ class HtmlRecipe:
     prep_time: int | None = None
     cook_time: int | None = None
     confident: bool = False
+    #: section titles a card keeps among its steps ("Glaze"), as recipe-scrapers keeps a
+    #: HowToSection's name; left out when the card is the only source of the steps
+    step_titles: list[str] = field(default_factory=list)
 
 
 def norm(value: str | None) -> str:
@@ -76,7 +79,8 @@ def text_of(el: Any, cap: int = MAX_TEXT) -> str:
     return norm("".join(parts))[:cap]
 
 
-_HIDDEN = frozenset({"script", "style", "noscript", "template"})
+# a <select>'s options are choices a reader sees one of, not text ("Servings: 4 1 2 3 4 5 6")
+_HIDDEN = frozenset({"script", "style", "noscript", "template", "select"})
 
 
 def lines_of(el: Any) -> list[str]:
@@ -140,6 +144,9 @@ _DURATION = re.compile(
 )
 
 
+_CLOCK = re.compile(r"(?<![\d:])(\d{1,2}):([0-5]\d)\s*(?:h|hrs?|hours?|std|uur|heures?)\b", re.I)
+
+
 def minutes_of(text: str | None) -> int | None:
     """'1 hour 30 mins', '1 h 20', '45 Minuten', 'PT1H30M' → minutes; None when no duration."""
     if not text:
@@ -148,6 +155,10 @@ def minutes_of(text: str | None) -> int | None:
     iso = re.fullmatch(r"\s*P(?:T)?(?:(\d+)H)?(?:(\d+)M)?\s*", text, re.I)
     if iso and (iso.group(1) or iso.group(2)):
         return int(iso.group(1) or 0) * 60 + int(iso.group(2) or 0)
+    clock = _CLOCK.search(text)  # "Ready In: 1:15 h" is an hour and a quarter, not 15 hours
+    if clock:
+        minutes = int(clock.group(1)) * 60 + int(clock.group(2))
+        return minutes if 0 < minutes < 100_000 else None
     total, found = 0.0, False
     for match in _DURATION.finditer(text):
         value = float(match.group("n").replace(",", "."))

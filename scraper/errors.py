@@ -1,34 +1,20 @@
-"""The exception tree shared by the scraper steps and the Ray orchestration.
+"""The page errors, and the base class of every error of the project.
 
-It lives in `scraper` (not `ray_import`) because the steps raise these errors and must not import
-Ray; `ray_import.errors` re-exports it.
-
-    RayImportError                  base: `except RayImportError` catches everything of ours
-    ├── ConfigError                 bad flag, file or env → exit 2, nothing runs
-    ├── CatalogError                catalog state or persistence → abort the run
-    └── PageError(url=, stage=)     one URL failed; the run goes on
-        ├── TransientError          retried, with a cap and backoff
-        │   ├── FetchTimeout        connect/read/total timeout
-        │   ├── ConnectFailed       refused, reset, DNS failure
-        │   ├── ServerBusy(status=) HTTP 408, 425, 429, 5xx; honours Retry-After
-        │   └── LLMUnavailable      the LLM endpoint timed out, answered 429 or 5xx
-        └── PermanentError          never retried
-            ├── InvalidURL          not an absolute http(s) URL
-            ├── BlockedAddress      a private/loopback/metadata address (block_private_networks)
-            ├── HTTPRejected(status=)   any other 4xx, too many redirects
-            ├── NotHTML(content_type=)  PDF, image, JSON...
-            ├── TooLarge(limit=)    body over the limit, counted after decompression
-            ├── NotARecipe          no recipe data on the page
-            ├── LLMRejected         the LLM endpoint refused the request (auth, bad request)
-            ├── InvalidLLMOutput    the model's reply is not a valid recipe, even after a repair
-            └── SaveFailed          the catalog could not write the file
-                └── DiskFull        no space left: the batch stops (issue 13, item 9)
+They live in `scraper` (not `ray_import`) because the steps raise them and `scraper` must not
+import Ray or `ray_import`. The errors of the orchestration (config, catalog, the serve queue)
+subclass `RayImportError` in `ray_import.errors`, whose docstring draws the whole tree, this
+module's classes included: keep that drawing in step when a class is added here.
 
 `kind` is the stable, machine-readable name of each error: it is what reports and exit summaries
 group by, so renaming a class does not change a report.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .structure import LLMUsage
 
 
 class RayImportError(Exception):
@@ -37,23 +23,15 @@ class RayImportError(Exception):
     kind = "error"
 
 
-class ConfigError(RayImportError):
-    """A flag, config file or environment variable is invalid; nothing runs."""
-
-    kind = "config"
-
-
-class CatalogError(RayImportError):
-    """The catalog's database or folder cannot be used; the run stops."""
-
-    kind = "catalog"
-
-
 class PageError(RayImportError):
     """One URL failed at one stage; the batch goes on without it."""
 
     kind = "page"
     transient = False
+    # Declared here, set where they become known: how many attempts the step made (the retry
+    # loop, retry.py), and for an LLM step what its calls cost, failed ones too (structure.py).
+    attempts: int = 1
+    usage: LLMUsage | None = None
 
     def __init__(self, message: str, *, url: str = "", stage: str = "") -> None:
         self.url = url
@@ -113,6 +91,25 @@ class InvalidURL(PermanentError):
 
 class BlockedAddress(PermanentError):
     kind = "blocked"
+
+
+class RobotsDisallowed(PermanentError):
+    """The site's robots.txt forbids the URL to ray-import, or could not be read (RFC 9309 §2.3.1.4:
+    an unreachable robots.txt means "disallow everything for now")."""
+
+    kind = "robots_disallowed"
+
+    def __init__(
+        self, *, url: str = "", robots_url: str = "", detail: str = "", stage: str = "fetch"
+    ) -> None:
+        self.robots_url = robots_url
+        super().__init__(detail or f"disallowed by {robots_url}", url=url, stage=stage)
+
+
+class BadSitemap(PermanentError):
+    """A sitemap (or robots.txt read for one) that discover cannot use; the message names why."""
+
+    kind = "bad_sitemap"
 
 
 class HTTPRejected(PermanentError):

@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from recipe_scrapers import SCRAPERS, scrape_html
+from recipe_scrapers import SCRAPERS
 from recipe_scrapers._utils import get_host_name
 from recipe_scrapers._exceptions import (
     NoSchemaFoundInWildMode,
@@ -23,6 +23,7 @@ from recipe_scrapers._exceptions import (
     WebsiteNotImplementedError,
 )
 
+from . import _recipe_scrapers_adapter as adapter
 from ._parsing import clean_list, clean_text, finite, split_tags, to_minutes
 from .errors import NotARecipe
 from .generic import extract_generic
@@ -122,14 +123,14 @@ def _without_broken_jsonld(html: str) -> str | None:
 
 
 def _scrape(html: str, url: str) -> Any:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return scrape_html(html, org_url=url, supported_only=False)
+    # The adapter builds the soup with lxml (issue 15); the scraper is the library's own.
+    return adapter.scrape_html(html, url)
 
 
-def _core(scraper: Any) -> tuple[str | None, list[str], list[str]]:
+def _core(scraper: Any) -> tuple[str | None, Any, list[str]]:
+    """Title, ingredients as the scraper returned them (None when it raised), instructions."""
     title = clean_text(_field(scraper, "title"))
-    ingredients = clean_list(_field(scraper, "ingredients"))
+    ingredients = _field(scraper, "ingredients")
     # A lone HowToStep object (not in a list) comes back from recipe-scrapers as the text "None".
     instructions = [step for step in clean_list(_field(scraper, "instructions_list")) if step != "None"]
     if not instructions:
@@ -137,6 +138,26 @@ def _core(scraper: Any) -> tuple[str | None, list[str], list[str]]:
         if isinstance(raw, dict):
             instructions = clean_list(raw.get("text") or raw.get("name"))
     return title, ingredients, instructions
+
+
+def _ingredient_groups(scraper: Any, raw_ingredients: Any) -> list[IngredientGroup]:
+    """The scraper's groups, computed by the adapter with the ingredients already read.
+
+    When reading them raised (None here), the groups read them again, as the library would, and
+    fail the same way.
+    """
+    read = (lambda: raw_ingredients) if raw_ingredients is not None else None
+    return _groups(_field(_GroupsOf(scraper, read), "ingredient_groups"))
+
+
+class _GroupsOf:
+    """`ingredient_groups` of one scraper through the adapter, shaped for `_field`."""
+
+    def __init__(self, scraper: Any, ingredients: Callable[[], Any] | None) -> None:
+        self._scraper, self._ingredients = scraper, ingredients
+
+    def ingredient_groups(self) -> Any:
+        return adapter.ingredient_groups(self._scraper, self._ingredients)
 
 
 def _schema_data(scraper: Any) -> dict[str, Any]:
@@ -175,6 +196,7 @@ def extract(page: FetchedPage) -> Recipe:
             raise NotARecipe(NO_RECIPE_MESSAGE, url=page.url, stage="extract")
         return recipe
     scraper, title, ingredients, instructions, error = None, None, [], [], None
+    raw_ingredients: Any = None
     for html in (page.html, None):
         if html is None:
             html = _without_broken_jsonld(page.html)
@@ -188,7 +210,8 @@ def extract(page: FetchedPage) -> Recipe:
         except Exception as exc:  # malformed markup that the parser chokes on is still "no recipe"
             error = exc
             continue
-        title, ingredients, instructions = _core(scraper)
+        title, raw_ingredients, instructions = _core(scraper)
+        ingredients = clean_list(raw_ingredients)
         if title and (ingredients or instructions):
             break
     if scraper is None or not title or not (ingredients or instructions):
@@ -208,7 +231,7 @@ def extract(page: FetchedPage) -> Recipe:
     return Recipe(
         title=title,
         ingredients=ingredients,
-        ingredient_groups=_groups(_field(scraper, "ingredient_groups")),
+        ingredient_groups=_ingredient_groups(scraper, raw_ingredients),
         instructions=instructions,
         yields=clean_text(_field(scraper, "yields")),
         total_time=total_time,

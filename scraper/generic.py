@@ -2,8 +2,8 @@
 
 The page is parsed once (lxml); schema_reader.py finds its schema.org Recipe (JSON-LD, microdata,
 RDFa), repairs.py fixes what structured data is known to get wrong, and the page's HTML recipe
-card (html_recipe.py) is a second witness: it fills what the structured data lacks and is the
-only source on pages without any. Field values are normalised with recipe-scrapers' own schema.org
+card (html_recipe.py) is a second witness: it fills what the structured data lacks (the rules
+are in html_witness.py) and is the only source on pages without any. Field values are normalised with recipe-scrapers' own schema.org
 helpers, so a page reads the same as its site's scraper would read its JSON-LD (issue 14).
 Pure: no network, no Ray.
 """
@@ -11,7 +11,6 @@ Pure: no network, no Ray.
 from __future__ import annotations
 
 import logging
-import re
 import warnings
 from types import SimpleNamespace
 from typing import Any
@@ -22,8 +21,7 @@ from recipe_scrapers._utils import normalize_string
 
 from . import repairs as rp
 from ._parsing import clean_list, clean_text, split_tags
-from .html_details import html_total_time, html_yields
-from .html_quantities import quantities_from_html
+from .html_witness import card_groups, card_steps, fill_details, fill_from_html
 from .models import IngredientGroup, Recipe
 from .schema_reader import PageData, main_recipe, page_meta, parse_page, read_structured, resolve
 
@@ -136,76 +134,11 @@ def _from_html(doc: Any, url: str) -> Any:
         return None
 
 
-def _fill_from_html(fields: dict[str, Any], card: Any, repairs: set[str]) -> None:
-    """Let the HTML card fill or correct the structured data where it is plainly better."""
-    if card is None:
-        return
-    ours, theirs = fields["ingredients"], clean_list(card.ingredients)
-    if not ours and theirs and card.confident:
-        fields["ingredients"] = theirs
-        repairs.add("ingredients_from_html")
-    elif ours and len(theirs) == len(ours) and all(
-        t != o and t.lower().endswith(o.lower()) for t, o in zip(theirs, ours, strict=True)
-    ):
-        fields["ingredients"] = theirs  # the JSON-LD dropped the quantities the card shows
-        repairs.add("quantities_from_html")
-    if card.ingredient_groups and not fields["ingredient_groups"] and fields["ingredients"] == theirs:
-        fields["ingredient_groups"] = [IngredientGroup(purpose=clean_text(p), ingredients=clean_list(g))
-                                       for p, g in card.ingredient_groups if clean_list(g)]
-    if _joined(fields["ingredients"], theirs):
-        fields["ingredients"] = theirs
-        repairs.add("lines_from_html")
-    steps = clean_list(card.instructions)
-    if _joined(fields["instructions"], steps):
-        fields["instructions"] = steps
-        repairs.add("lines_from_html")
-    if not fields["instructions"] and steps and (card.confident or fields["ingredients"]):
-        fields["instructions"] = steps
-        repairs.add("instructions_from_html")
-    for key in ("yields", "total_time", "prep_time", "cook_time"):
-        if fields.get(key) is None and getattr(card, key, None) is not None:
-            fields[key] = getattr(card, key)
-
-
-def _squash(text: str) -> str:
-    return _NON_WORD.sub("", text).casefold()
-
-
-_NON_WORD = re.compile(r"\W+")
-
-
-def _joined(ours: list[str], theirs: list[str]) -> bool:
-    """Whether the structured data ran the card's separate lines into one ("oil2 small onions").
-
-    Some sites strip the `<br>`s of their list into one JSON-LD string with no separator left to
-    split at; the card still shows each line. The card's lines, joined, must make up most of it.
-    """
-    if len(ours) != 1 or len(theirs) < 2:
-        return False
-    one, lines = _squash(ours[0]), _squash("".join(theirs))
-    return bool(lines) and lines in one and len(lines) >= 0.6 * len(one)
-
-
-def _fill_details(fields: dict[str, Any], doc: Any, repairs: set[str]) -> None:
-    """Yields, total time and amounts shown only in the page's HTML (html_details, _quantities)."""
-    if fields.get("yields") is None and (found := html_yields(doc)) is not None:
-        fields["yields"] = found
-        repairs.add("yields_from_html")
-    if fields.get("total_time") is None and (minutes := html_total_time(doc)) is not None:
-        fields["total_time"] = minutes
-        repairs.add("total_time_from_html")
-    if fields["ingredients"] and (lines := quantities_from_html(doc, fields["ingredients"])):
-        if lines != fields["ingredients"]:
-            fields["ingredients"] = lines
-            repairs.add("quantities_from_html")
-
-
 def _from_card(card: Any, meta: dict[str, str | None]) -> dict[str, Any]:
     return {
         "title": clean_text(card.title), "ingredients": clean_list(card.ingredients),
-        "ingredient_groups": [IngredientGroup(purpose=clean_text(p), ingredients=clean_list(g))
-                              for p, g in card.ingredient_groups if clean_list(g)],
-        "instructions": clean_list(card.instructions), "yields": clean_text(card.yields),
+        "ingredient_groups": card_groups(card),
+        "instructions": card_steps(card), "yields": clean_text(card.yields),
         "total_time": card.total_time, "prep_time": card.prep_time, "cook_time": card.cook_time,
         "image": clean_text(meta["og_image"]), "site_name": clean_text(meta["og_site_name"]),
         "extractor": f"html:{card.reader}",
@@ -228,8 +161,8 @@ def read_generic(html: str, url: str) -> dict[str, Any] | None:
         fields = _from_card(card, meta)
     else:
         fields = _from_schema(node, data, meta, doc, url, repairs)
-        _fill_from_html(fields, card, repairs)
-    _fill_details(fields, doc, repairs)
+        fill_from_html(fields, card, repairs)
+    fill_details(fields, doc, repairs)
     fields["title"], stripped = rp.strip_site_name(
         fields.get("title"), [data.website_name, meta["og_site_name"]])
     if stripped:

@@ -200,7 +200,7 @@ def _read(spec: CardSpec, root: Any) -> HtmlRecipe | None:
         return None
     ingredients, groups = ([], []) if ingredients_box is None else _section(
         ingredients_box, spec.ingredient_item, spec.group_name, spec.parts)
-    instructions, _ = ([], []) if instructions_box is None else _section(
+    instructions, step_groups = ([], []) if instructions_box is None else _section(
         instructions_box, spec.instruction_item, spec.group_name, headings_as_lines=True)
     instructions = [s for s in instructions if not _looks_like_header(s)]
 
@@ -224,6 +224,7 @@ def _read(spec: CardSpec, root: Any) -> HtmlRecipe | None:
         prep_time=prep,
         cook_time=cook,
         confident=2 <= len(ingredients) <= 100 and 1 <= len(instructions) <= 100,
+        step_titles=[name for name, _ in step_groups if name and name in instructions],
     )
 
 

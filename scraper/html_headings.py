@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._html import MAX_ITEMS, MAX_NODES, classes, lines_of, norm, text_of
+from .html_blocks import (Block, clean, emphasised_title, list_lines, looks_like_ingredients,
+                          looks_like_steps)
 from .html_vocab import INGREDIENTS, INSTRUCTIONS, OTHER, section_kind
 
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
@@ -31,56 +33,17 @@ _NOISE = re.compile(r"comment|related|newsletter|breadcrumb|cookie|\bshare|socia
 _CLASS_KIND = (
     (INGREDIENTS, re.compile(r"ingr[eé]d|indgred|zutat")),
     (INSTRUCTIONS, re.compile(r"instruction|direction|method|preparation|cooking-?steps?|"
-                              r"recipe-?steps|\bsteps\b|recipe-process|zubereitung|anleitung|"
+                              r"recipe[-_]?steps|\bsteps\b|recipe[-_]process|zubereitung|anleitung|"
                               r"bereiding|procedure")),
 )
 _BAD_CLASS = re.compile(r"button|toolbar|scale|header|title|label|toggle|print|jump|ad-slot|"
                         r"clipboard|count|nav|filter|search|tag", re.I)
 
-_QUANTITY = re.compile(
-    r"^\W{0,3}(?:\d|[½¼¾⅓⅔⅛⅜⅝⅞]|(?:a|an|one|two|three|half|some|pinch|handful|dash|"
-    r"un|une|deux|trois|ein|eine|einen|zwei|drei|etwas|prise|una|uno|dos|tres|mezzo|mezza|"
-    r"een|twee|drie|snufje|scheutje|et|en)\b)", re.I)
-_UNIT = re.compile(
-    r"\b(?:g|gr|grams?|kg|mg|ml|cl|dl|l|liters?|litres?|tsp|tbsp|tbs|teaspoons?|tablespoons?|cups?|"
-    r"oz|ounces?|lbs?|pounds?|pinch|cloves?|cans?|el|tl|ess?löffel|teelöffel|prise|stück|bund|"
-    r"cs|cc|cuill\w*|c\.?\s?à\s?[sc]|pincée|gousses?|cucharadas?|cucharaditas?|dientes?|"
-    r"cucchia\w*|spicchi?|eetlepels?|theelepels?|snufje|teentjes?|stuks?|spsk|tsk|dåse|db|ek|"
-    r"salt|salz|sel|sal|pepper|pfeffer|poivre|pimienta|pepe|peper|to taste|au goût|nach geschmack)\b",
-    re.I)
-_UNIT_SWITCH = re.compile(r"(?:(?:metric|imperial|us|cups|units?|customary|original|scale|"
-                          r"[0-9½]x|/|\|)\s*){2,}", re.I)
-_SENTENCE_END = re.compile(r"[.!?)]\s*$")
 # Controls and recipe metadata inside a section (unit toggles, "Serves 4", ratings): not lines.
 _CONTROL = re.compile(r"button|\bbtn|toggle|tab-link|selector|yield|servings?\b|rating|"
                       r"nutrition|recipe-info|recipe-meta|print|share|\bad\b|ads\b", re.I)
 # "Prep: 15 min.", "Recipe Type: Main Dishes": a label and its value, not a step
 _META_LINE = re.compile(r"^[^\W\d][\w '’-]{0,24}:\s*\S.{0,40}$")
-
-
-@dataclass
-class Block:
-    """The lines read after one anchor, and where they came from."""
-
-    kind: str
-    order: int
-    title: str | None
-    items: list[str] = field(default_factory=list)
-    groups: list[tuple[str | None, list[str]]] = field(default_factory=list)
-    sources: set[int] = field(default_factory=set)
-    link_chars: int = 0
-    chars: int = 0
-
-    def add(self, line: str, source: Any, group: str | None, links: int = 0) -> None:
-        if not line or len(self.items) >= MAX_ITEMS:
-            return
-        self.items.append(line)
-        if not self.groups or self.groups[-1][0] != group:
-            self.groups.append((group, []))
-        self.groups[-1][1].append(line)
-        self.sources.add(id(source))
-        self.chars += len(line)
-        self.link_chars += links
 
 
 @dataclass
@@ -109,6 +72,11 @@ def _noise(el: Any) -> bool:
     return bool(_NOISE.search(attrs)) and "recipe" not in attrs and "ingredient" not in attrs
 
 
+def _has_control(el: Any) -> bool:
+    """A choice in a label ("Servings: <select>"): a widget of the section, not its title."""
+    return el.find(".//select") is not None
+
+
 def _is_heading_like(el: Any) -> bool:
     tag = el.tag
     if tag in HEADINGS:
@@ -131,7 +99,7 @@ def _walk(root: Any) -> _Walk:
         n += 1
         if _is_heading_like(el):
             title = text_of(el, 120)
-            if title and len(title) <= 60:
+            if title and len(title) <= 60 and not _has_control(el):
                 kind = section_kind(title)
                 if kind is not None:
                     walk.anchors.append((n, kind, el, False, title))
@@ -171,7 +139,8 @@ def _collect(block: Block, nodes: list[Any], level: int, anchors: dict[int, str]
         state["budget"] -= 1
         if state["budget"] <= 0 or len(block.items) >= MAX_ITEMS:
             raise _Stop
-        if not isinstance(node.tag, str) or _noise(node) or _CONTROL.search(classes(node)):
+        if not isinstance(node.tag, str) or _noise(node) or _CONTROL.search(classes(node)) or (
+                len(text_of(node, 60)) <= 40 and _has_control(node)):
             continue
         tag = node.tag
         other = anchors.get(id(node))
@@ -191,6 +160,9 @@ def _collect(block: Block, nodes: list[Any], level: int, anchors: dict[int, str]
                 raise _Stop
             state["group"] = title.rstrip(" :")
             continue
+        if (title := emphasised_title(node)) is not None:
+            state["group"] = title  # "<p><b>For the glaze</b></p>" before its list
+            continue
         state["first"] = False
         if state.get("listed") and tag not in ("ul", "ol", "dl", "table", "li") and not (
                 tag in ("div", "section", "article", "main") and node.find(".//li") is not None):
@@ -198,8 +170,12 @@ def _collect(block: Block, nodes: list[Any], level: int, anchors: dict[int, str]
         if tag in ("ul", "ol", "dl", "table"):
             state["listed"] = True
         if tag in ("ul", "ol"):
-            for li in node.iterchildren("li"):
-                block.add(text_of(li), li, state["group"], _links(li))
+            for title, line, li in list_lines(node):
+                if title is not None:
+                    state["group"] = title
+                else:
+                    cut = len(text_of(li)) - len(line)  # a widget's link text left out of the line
+                    block.add(line, li, state["group"], max(0, _links(li) - cut))
         elif tag == "dl":
             _pairs(block, node, state)
         elif tag == "table":
@@ -292,7 +268,8 @@ def _read(walk: _Walk) -> list[Block]:
             if by_class and el.tag == "dl":
                 _pairs(block, el, state)
             elif by_class:
-                _collect(block, list(el), 7, {k: v for k, v in anchors.items() if v != kind}, state)
+                # the named container bounds the section: a heading inside it titles a group
+                _collect(block, list(el), 0, {k: v for k, v in anchors.items() if v != kind}, state)
             else:
                 if el.tag in ("strong", "b", "span", "em", "u") and el.getparent() is not None:
                     parent = el.getparent()
@@ -313,36 +290,6 @@ def _read(walk: _Walk) -> list[Block]:
     return blocks
 
 
-def looks_like_ingredients(items: list[str]) -> bool:
-    if not 2 <= len(items) <= 100:
-        return False
-    good = sum(1 for x in items if len(x) <= 200 and (
-        _QUANTITY.search(x) or _UNIT.search(x) or len(x.split()) <= 5))
-    mean = sum(len(x) for x in items) / len(items)
-    return good >= 0.75 * len(items) and mean <= 110 and max(len(x) for x in items) <= 400
-
-
-def looks_like_steps(items: list[str]) -> bool:
-    if not 1 <= len(items) <= 100:
-        return False
-    words = [len(x.split()) for x in items]
-    total = sum(len(x) for x in items)
-    return total >= 40 and max(words) >= 6 and (
-        len(items) == 1 or sum(w >= 4 for w in words) >= 0.5 * len(items))
-
-
-def _clean(block: Block) -> None:
-    """Drop lines that repeat the block's title ("Ingredients") and repeated lines of a widget."""
-    keep = [x for x in block.items if (section_kind(x) is None or len(x) > 40)
-            and not re.fullmatch(r"\d{1,2}[.)]?", x) and not _UNIT_SWITCH.fullmatch(x)]
-    while keep and keep[0].endswith(":") and len(keep[0].split()) <= 5:
-        keep = keep[1:]  # "In your box:", "You will need:" label the list
-    if len(keep) != len(block.items):
-        block.items = keep
-        block.groups = [(n, [x for x in g if x in keep]) for n, g in block.groups]
-        block.groups = [(n, g) for n, g in block.groups if g]
-
-
 def _merge(blocks: list[Block]) -> list[Block]:
     """Consecutive blocks of one kind ("Ingredients for the dough", "... for the filling") join."""
     runs: list[Block] = []
@@ -351,11 +298,13 @@ def _merge(blocks: list[Block]) -> list[Block]:
         if block.sources & used:
             continue
         used |= block.sources
-        _clean(block)
+        clean(block)
         if not block.items:
             continue
         if runs and runs[-1].kind == block.kind:
             run = runs[-1]
+            if block.items == run.items[-len(block.items):]:
+                continue  # the same list again (a page's desktop and mobile copies)
             group = block.title if block.title and section_kind(block.title) else None
             if run.title and len(run.groups) == 1 and run.groups[0][0] is None:
                 run.groups = [(run.title, run.groups[0][1])]

@@ -15,7 +15,8 @@ from typing import Any
 
 from ._html import HtmlRecipe, lines_of, minutes_of, norm, text_of, yields_of
 from .html_cards import find_card
-from .html_headings import Block, find_sections, looks_like_ingredients, looks_like_steps
+from .html_blocks import Block, looks_like_ingredients, looks_like_steps
+from .html_headings import find_sections
 from .html_vocab import is_bare_title, section_kind
 
 __all__ = ["HtmlRecipe", "find_html_recipe"]
@@ -155,7 +156,8 @@ def _headings(doc: Any) -> HtmlRecipe | None:
     return recipe
 
 
-_NUMBERED = re.compile(r"^(\d{1,2})\s*[.)]\s+(?=\S)")
+# "1. Mix", "2) Bake", or a number in an element of its own run into the text ("4Den Deckel")
+_NUMBERED = re.compile(r"^(\d{1,2})(?:\s*[.)]\s+(?=\S)|(?=[^\W\d_]))")
 
 
 def _unnumbered(steps: list[str]) -> list[str]:
@@ -186,8 +188,12 @@ def _trailing_yield(recipe: HtmlRecipe) -> None:
 def _details(recipe: HtmlRecipe, texts: list[str]) -> None:
     """Yields and times from the short labels around the recipe ("Serves 4", "Total: 1 h")."""
     for index, text in enumerate(texts):
-        if recipe.yields is None and _YIELD.search(text):
-            recipe.yields = yields_of(text)
+        if recipe.yields is None and (found := _YIELD.search(text)):
+            # "Tidsmængde: 2 timer Mængde: 8 pers.": the count its label names, not the first
+            start = found.start()
+            if (count := re.search(r"\d+\s*$", text[:start])) is not None:
+                start = count.start()  # "10 pieces — 20 minutes": the count before its noun
+            recipe.yields = yields_of(text[start:])
         for key, label in _TIMES:
             if getattr(recipe, key) is None and label.search(text):
                 value = minutes_of(text)

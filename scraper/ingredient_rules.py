@@ -49,72 +49,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass, field
 from fractions import Fraction
+
+from .ingredient_units import UNIT_ALIASES, UNIT_BY_GROUP, UNIT_RE, WORD_END
 
 __all__ = ["UNIT_ALIASES", "parse_ingredient_line"]
 
-_C = {  # canonical unit -> aliases (see rule 4 for how an alias matches)
-    "gram": "g gr grs gm gramme gram gramm grammo grammi gramo grama",
-    "kilogram": "kg kgs kilo kilogramme kilogram kilogramm chilo quilo",
-    "milligram": "mg milligramme milligram",
-    "millilitre": "ml millilitre milliliter millilitro mililitro",
-    "centilitre": "cl centilitre centiliter",
-    "decilitre": "dl décilitre decilitre deciliter",
-    "litre": "l lt ltr litre liter litro",
-    "centimetre": "cm centimètre centimetre centimeter",
-    "tablespoon": "c.à.s c.s cs c.à.soupe cuil.à.soupe cuill.à.soupe cuillère.à.soupe "
-    "cuillerée.à.soupe cuiller.à.soupe tbsp tbs tbl tablespoon el essl esslöffel eetlepel eetl "
-    "cucharada cda cdas cucchiaio cucchiai colher.de.sopa colheres.de.sopa colher.(sopa) "
-    "colheres.(sopa)",
-    "teaspoon": "c.à.c c.c cc c.à.café cuil.à.café cuill.à.café cuillère.à.café cuillerée.à.café "
-    "cuiller.à.café tsp teaspoon tl teel teelöffel theelepel thl cucharadita cdta cdita "
-    "cucchiaino cucchiaini colher.de.chá colheres.de.chá colher.(chá) colheres.(chá)",
-    "dessertspoon": "c.à.d cuillère.à.dessert cuil.à.dessert dessertspoon colher.de.sobremesa "
-    "colheres.de.sobremesa colher.(sobremesa) colheres.(sobremesa)",
-    "cup": "cup tasse tassen taza tazza tazze xícara xícara.(chá) xícaras.(chá) kopje",
-    "glass": "verre glass bicchiere bicchieri vaso",
-    "pinch": "pincée pinch pinches prise snufje snuf pizca pizzico pizzichi pitada msp",
-    "dash": "trait dash dashes schuss scheutje chorrito",
-    "drop": "goutte drop tropfen druppel gota goccia gocce",
-    "ounce": "oz ounce onza",
-    "fluid_ounce": "fl.oz",
-    "pound": "lb lbs pound",
-    "clove": "gousse clove teen teentje zehe diente dente spicchio spicchi",
-    "slice": "tranche slice scheibe plak plakje plakken rodaja rebanada fetta fette fatia",
-    "can": "boîte can tin dose blik lata lattina scatola",
-    "sachet": "sachet zakje päckchen sobre bustina envelope",
-    "packet": "paquet packet package packung pak pakje paquete pacote confezione",
-    "bunch": "botte bunch bunches bund bos bosje manojo mazzo mazzetto maço",
-    "sprig": "brin sprig zweig zweige takje ramita rametto rametti raminho ramo",
-    "stalk": "branche stalk tige gambo",
-    "handful": "poignée handful handvoll handje puñado manciata punhado",
-    "piece": "pièce piece pc pcs morceau stück stk stuk unidade unité pezzo pezzi pz",
-    "leaf": "feuille leaf leaves blatt blätter blaadje hoja folha",
-    "sheet": "sheet foglio fogli",
-    "knob": "knob",
-    "grind": "tour grind",
-    "head": "tête head",
-    "cube": "cube blokje würfel",
-    "pot": "pot vasetto",
-    "jar": "jar bocal",
-    "bottle": "bouteille bottle flasche fles botella bottiglia garrafa",
-    "stick": "bâton stick",
-}
-#: alias (lower case, "." = any run of spaces/dots or none) -> canonical English unit name.
-UNIT_ALIASES: dict[str, str] = {a: c for c, v in _C.items() for a in v.split()}
-
-_PLURAL = r"(?:\((?:s|x|e|es|n|en)\)|es|en|s|x|n)?"
-_W = r"(?![^\W_]|')"  # end of a word (not followed by a letter, digit or apostrophe)
-
-
-def _alias_re(alias: str) -> str:
-    words = [w for w in re.split(r"[\s.]+", alias) if w]
-    parts = [re.escape(w) + (_PLURAL if len(w) >= 3 and w[-1].isalpha() else "") for w in words]
-    return r"[\s.]*".join(parts) + r"\.?"
-
-
-_ALIASES = sorted(UNIT_ALIASES, key=len, reverse=True)
-_UNIT_RE = re.compile("(?:" + "|".join(f"({_alias_re(a)})" for a in _ALIASES) + ")" + _W, re.I)
 _KNOB_RE = re.compile(r"(?:noix|noisette)(?=\s*(?:de\s+|d')(?:beurre|margarine|saindoux))", re.I)
 
 _WORDS = {
@@ -150,7 +91,7 @@ _SIZE_RE = re.compile(r"\s*(?:grosses?|petites?|bonnes?|belles?|gros|petit|bon|b
                       r"|rounded|generous|scant|large|small|kleine?|große?|gehäufte?r?"
                       r"|gestrichene?r?)\s+", re.I)
 _POST_RE = re.compile(r"\s*(?:rases?|bombées?|pleines?|heaped|level|rounded|gestrichen|gehäuft"
-                      r"|colma|rasa)" + _W, re.I)
+                      r"|colma|rasa)" + WORD_END, re.I)
 _ALT_RE = re.compile(r"\s*[|/]\s*")
 _PLURAL_MARK_RE = re.compile(r"(?<=[^\W\d_])\((?:s|e|es|x|n|en)\)", re.I)
 _COMMENT_RE = re.compile(
@@ -223,9 +164,9 @@ def _unit(r: str, language: str, comments: list[str]) -> tuple[str | None, str]:
         p = pre.match(r) if pre else None
         if pre and not p:
             continue
-        m = _UNIT_RE.match(r, p.end() if p else 0)
+        m = UNIT_RE.match(r, p.end() if p else 0)
         if m:
-            unit = _C_BY_GROUP[m.lastindex - 1]
+            unit = UNIT_BY_GROUP[m.lastindex - 1]
             if unit == "teaspoon" and language == "en" and m[0].lower().startswith("cc"):
                 unit = "millilitre"
             if pre is _SIZE_RE:
@@ -234,8 +175,8 @@ def _unit(r: str, language: str, comments: list[str]) -> tuple[str | None, str]:
             if unit == "clove" and re.match(r"\s*(?:de\s+|d')vanill", rest, re.I):
                 unit = "pod"  # "gousse de vanille" is a vanilla pod
             alt = _ALT_RE.match(rest)
-            m2 = alt and _UNIT_RE.match(rest, alt.end())
-            if m2 and _C_BY_GROUP[m2.lastindex - 1] == _C_BY_GROUP[m.lastindex - 1]:
+            m2 = alt and UNIT_RE.match(rest, alt.end())
+            if m2 and UNIT_BY_GROUP[m2.lastindex - 1] == UNIT_BY_GROUP[m.lastindex - 1]:
                 rest = rest[m2.end():]
             post = _POST_RE.match(rest)
             if post:
@@ -244,8 +185,6 @@ def _unit(r: str, language: str, comments: list[str]) -> tuple[str | None, str]:
             return unit, rest
     return None, r
 
-
-_C_BY_GROUP = [UNIT_ALIASES[a] for a in _ALIASES]
 
 
 def _qty_unit_only(t: str, language: str) -> tuple[float, float | None, str | None] | None:
@@ -278,84 +217,138 @@ def _extract_brackets(s: str) -> tuple[str, list[str]]:
     return " ".join("".join(keep).split()), [c for c in (_clean(x) for x in out) if c]
 
 
+@dataclass
+class _Line:
+    """One ingredient line as the stages of `_parse` read it: what is left, and what was found."""
+
+    text: str  # normalised, without its approximation word
+    body: str  # what is left for the name (and the preparation)
+    quantity: float | None = None
+    quantity_max: float | None = None
+    unit: str | None = None
+    anchored: bool = False  # a quantity, a unit or a vague amount starts the line
+    comments: list[str] = field(default_factory=list)
+    preparations: list[str] = field(default_factory=list)
+
+
 def _parse(text: str, language: str | None = None) -> dict:
+    """The rules of the module docstring, stage by stage: amount first, then what it leaves."""
     lang = language.lower()[:2] if isinstance(language, str) else ""
-    s = _normalise(text)
-    q = qmax = unit = None
-    comments: list[str] = []
-    m = _ABOUT_RE.match(s)
-    if m:
-        comments.append(m[0].strip())
-        s = s[m.end():]
-    body, anchored = s, False  # anchored: a quantity/unit/vague amount starts the line
-    m = _VAGUE_RE.match(s)
-    got = None if m else _take_qty(s, lang)
-    if m:
-        comments.append(m[0].strip())
-        body, anchored = s[m.end():], True
-    elif got:
-        q, qmax, rest = got
-        rest = re.sub(r"^\s*-", "", rest)
-        p = re.match(r"\s*(\([^()]*\))", rest)
-        unit, body = _unit(rest[p.end():] if p else rest, lang, comments)
-        if p and unit:
-            comments.insert(0, p[1])
-        elif p:
-            body = rest
-        half = re.match(_HALF, body, re.I) if unit else None  # "un litre et demi"
-        if half and qmax is None:
-            q, body = q + 0.5, body[half.end():]
-        anchored = True
+    line = _start(text)
+    _read_leading_amount(line, lang)
+    if not line.anchored:
+        _read_trailing_amount(line, lang)
+    _read_name(line)
+    return _result(text, line)
+
+
+def _start(text: str) -> _Line:
+    """Rules 1 and 2: the normalised line, an approximation word ("environ") set aside."""
+    normalised = _normalise(text)
+    comments = []
+    if about := _ABOUT_RE.match(normalised):
+        comments.append(about[0].strip())
+        normalised = normalised[about.end():]
+    return _Line(text=normalised, body=normalised, comments=comments)
+
+
+def _read_leading_amount(line: _Line, lang: str) -> None:
+    """Rules 3 to 5: a vague amount, a quantity and its unit, or a unit alone, starting the line."""
+    if vague := _VAGUE_RE.match(line.text):
+        line.comments.append(vague[0].strip())
+        line.body, line.anchored = line.text[vague.end():], True
+    elif amount := _take_qty(line.text, lang):
+        _read_unit_after_quantity(line, amount, lang)
     else:
-        art = re.match(r"an?\s+", s, re.I)
-        u, r = _unit(s[art.end():], lang, comments) if art else (None, s)
-        if u:
-            q, unit, body, anchored = 1.0, u, r, True
-        else:
-            extra: list[str] = []
-            u, r = _unit(s, lang, extra)
-            if u and _LINK_RE.match(r):
-                unit, body, anchored = u, r, True
-                comments += extra
-    if not anchored and ":" in s:
-        head, _, tail = s.partition(":")
-        got3 = _qty_unit_only(tail, lang) if re.search(r"[^\W\d_]", head) else None
-        if got3:
-            (q, qmax, unit), body = got3, head
-    if not anchored and q is None:
-        toks = s.split(" ")
-        for k in range(min(4, len(toks) - 1), 0, -1):
-            head = " ".join(toks[:-k])
-            if toks[-k - 1].lower() in _TYPE_WORDS or not re.search(r"[^\W\d_]", head):
-                continue
-            got3 = _qty_unit_only(" ".join(toks[-k:]), lang)
-            if got3:
-                (q, qmax, unit), body = got3, head
-                break
-    body = _PLURAL_MARK_RE.sub("", body)
+        _read_unit_without_quantity(line, lang)
+
+
+def _read_unit_after_quantity(line: _Line, amount: tuple[float, float | None, str], lang: str) -> None:
+    """The unit after a quantity (maybe after a size in brackets), and "et demi" after the unit."""
+    line.quantity, line.quantity_max, rest = amount
+    rest = re.sub(r"^\s*-", "", rest)
+    size = re.match(r"\s*(\([^()]*\))", rest)  # "1 (400 g) can"
+    line.unit, line.body = _unit(rest[size.end():] if size else rest, lang, line.comments)
+    if size and line.unit:
+        line.comments.insert(0, size[1])
+    elif size:
+        line.body = rest
+    half = re.match(_HALF, line.body, re.I) if line.unit else None  # "un litre et demi"
+    if half and line.quantity_max is None:
+        line.quantity, line.body = line.quantity + 0.5, line.body[half.end():]
+    line.anchored = True
+
+
+def _read_unit_without_quantity(line: _Line, lang: str) -> None:
+    """A unit with no quantity: after an article, which counts as 1 ("a pinch of salt"), or
+    before a linking word ("pincée de sel")."""
+    article = re.match(r"an?\s+", line.text, re.I)
+    unit, rest = _unit(line.text[article.end():], lang, line.comments) if article else (None, line.text)
+    if unit:
+        line.quantity, line.unit, line.body, line.anchored = 1.0, unit, rest, True
+        return
+    size_words: list[str] = []  # kept only if the unit is taken
+    unit, rest = _unit(line.text, lang, size_words)
+    if unit and _LINK_RE.match(rest):
+        line.unit, line.body, line.anchored = unit, rest, True
+        line.comments += size_words
+
+
+def _read_trailing_amount(line: _Line, lang: str) -> None:
+    """Rule 6: `name : quantity [unit]` (atelierdeschefs.fr), else `name quantity [unit]` at the
+    end (giallozafferano.it: "Zucchero 105 g"), never right after a type word ("farina tipo 00")."""
+    if ":" in line.text:
+        head, _, tail = line.text.partition(":")
+        amount = _qty_unit_only(tail, lang) if _has_letter(head) else None
+        if amount:
+            (line.quantity, line.quantity_max, line.unit), line.body = amount, head
+            return
+    words = line.text.split(" ")
+    for count in range(min(4, len(words) - 1), 0, -1):  # the longest trailing amount first
+        head = " ".join(words[:-count])
+        if words[-count - 1].lower() in _TYPE_WORDS or not _has_letter(head):
+            continue
+        amount = _qty_unit_only(" ".join(words[-count:]), lang)
+        if amount:
+            (line.quantity, line.quantity_max, line.unit), line.body = amount, head
+            return
+
+
+def _read_name(line: _Line) -> None:
+    """Rules 7 and 8: the name, once plural marks, brackets, linking and comment words, and the
+    preparation are taken out of what is left."""
+    body = _PLURAL_MARK_RE.sub("", line.body)  # "oignon(s)"
     body, brackets = _extract_brackets(body)
-    if anchored:
-        m = _LINK_RE.match(body)
-        body = body[m.end():] if m else body
-    comments += brackets
-    comments += [c.group().strip() for c in _COMMENT_RE.finditer(body)]
+    if line.anchored and (link := _LINK_RE.match(body)):  # "200 g de farine"
+        body = body[link.end():]
+    line.comments += brackets
+    line.comments += [found.group().strip() for found in _COMMENT_RE.finditer(body)]
     body = _COMMENT_RE.sub(" ", body)
-    preps: list[str] = []
-    if (q is not None or unit) and "," in body:
+    if (line.quantity is not None or line.unit) and "," in body:
         body, after = body.split(",", 1)
-        preps.append(after)
-    m = _PREP_RE.search(body)
-    if m and _clean(body[: m.start()]):
-        body, preps = body[: m.start()], [body[m.start():], *preps]
-    m = re.fullmatch(r"\s*(\w[\w-]*)\s*/\s*(\w[\w-]*)\s*", body)
-    if m and m[2].lower().startswith(m[1].lower()[: max(1, len(m[1]) - 1)]):
-        body = m[1]
-    name = _clean(body)
-    prep = _clean(", ".join(x for x in (_clean(p) for p in preps) if x))
-    comment = ", ".join(" ".join(c.split()) for c in comments if c.strip()) or None
-    return {"text": text, "quantity": q, "quantity_max": qmax if q is not None else None,
-            "unit": unit, "name": name, "preparation": prep, "comment": comment,
+        line.preparations.append(after)
+    participle = _PREP_RE.search(body)  # "oignon haché", "finely chopped"
+    if participle and _clean(body[: participle.start()]):
+        line.preparations.insert(0, body[participle.start():])
+        body = body[: participle.start()]
+    pair = re.fullmatch(r"\s*(\w[\w-]*)\s*/\s*(\w[\w-]*)\s*", body)  # "Zwiebel / Zwiebeln"
+    if pair and pair[2].lower().startswith(pair[1].lower()[: max(1, len(pair[1]) - 1)]):
+        body = pair[1]
+    line.body = body
+
+
+def _result(text: str, line: _Line) -> dict:
+    """Rule 9: the output dict; empty strings become None."""
+    preparation = _clean(", ".join(x for x in (_clean(p) for p in line.preparations) if x))
+    comment = ", ".join(" ".join(c.split()) for c in line.comments if c.strip()) or None
+    return {"text": text, "quantity": line.quantity,
+            "quantity_max": line.quantity_max if line.quantity is not None else None,
+            "unit": line.unit, "name": _clean(line.body), "preparation": preparation, "comment": comment,
             "parser": "rules"}
+
+
+def _has_letter(text: str) -> bool:
+    return re.search(r"[^\W\d_]", text) is not None
 
 
 def parse_ingredient_line(text: str, language: str | None = None) -> dict:

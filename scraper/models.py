@@ -57,6 +57,28 @@ class FetchedPage(BaseModel):
     fetched_at: datetime
     attempts: int = 1
     seconds: float = 0.0
+    # The validators the site sent: what a conditional refresh sends back (issue 17), and what the
+    # archive's index records per URL (issue 18).
+    etag: str | None = None
+    last_modified: str | None = None
+    # The bytes as received (after HTTP content decoding), kept only when the page is to be
+    # archived (issue 18): `content_sha256` is their hash, and the archive stores them, not the
+    # decoded text, so reprocess decodes them exactly as the fetch did. Never dumped or shown.
+    body: bytes | None = Field(default=None, exclude=True, repr=False)
+
+
+class NotModified(BaseModel):
+    """A conditional fetch's answer 304: the page has not changed since the validators sent
+    (`If-None-Match` / `If-Modified-Since`, from the last import) were stored (issue 17)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    url: str
+    final_url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    attempts: int = 1
+    seconds: float = 0.0
 
 
 class IngredientGroup(BaseModel):
@@ -116,6 +138,9 @@ class Provenance(BaseModel):
     ingredient_parser: str | None = None
     #: Short names of what the import fixed or left out (e.g. `ingredient_too_long`), in order.
     repairs: list[str] = Field(default_factory=list)
+    #: The versions of the steps that shaped this recipe (scraper/versions.py): what
+    #: `reprocess --only-changed` compares with the current ones (issue 18).
+    versions: dict[str, str] = Field(default_factory=dict)
 
 
 class EnrichedRecipe(Recipe):

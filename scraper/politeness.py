@@ -1,5 +1,6 @@
 """Per-host politeness for asyncio fetchers: a cap on requests in flight per host, a minimum
-interval between request starts, and Retry-After pauses that hold back the whole host.
+interval between request starts (raised for a host whose robots.txt asks for a Crawl-delay),
+and Retry-After pauses that hold back the whole host.
 
 Pure asyncio, no Ray: the fetch gateway actor owns one HostLimiter, and because hosts are sharded
 to gateways by a stable hash, each host's limits hold cluster-wide.
@@ -14,6 +15,11 @@ from dataclasses import dataclass, field
 
 
 def host_key(hostname: str | None) -> str:
+    """The host as one site's name: lower case, no trailing dot, no leading `www.` labels.
+
+    The one definition of `www.` stripping: politeness limits, catalog keys (ray_import/urls.py)
+    and a recipe's `host` field all go through it, so they agree on what "one host" is.
+    """
     host = (hostname or "").lower().rstrip(".")
     while host.startswith("www."):
         host = host[4:]
@@ -29,6 +35,9 @@ class _Host:
     in_flight: int = 0
     max_in_flight: int = 0
     requests: int = 0
+    last_start: float | None = None
+    interval_s: float | None = None  # this host's own, when its Crawl-delay raised it
+    crawl_delay: float | None = None  # what its robots.txt asked for
 
 
 class HostLimiter:
@@ -55,7 +64,8 @@ class HostLimiter:
                     now = loop.time()
                     start = max(now, state.next_start, state.paused_until)
                     if start <= now:
-                        state.next_start = now + self.interval_s
+                        state.last_start = now
+                        state.next_start = now + (state.interval_s or self.interval_s)
                         break
                 # Sleep outside the lock, then re-check: a Retry-After may have pushed the start.
                 await asyncio.sleep(start - now)
@@ -73,8 +83,24 @@ class HostLimiter:
         until = asyncio.get_running_loop().time() + max(seconds, 0.0)
         state.paused_until = max(state.paused_until, until)
 
-    def stats(self) -> dict[str, dict[str, int]]:
-        return {
-            host: {"in_flight": s.in_flight, "max_in_flight": s.max_in_flight, "requests": s.requests}
-            for host, s in self._hosts.items()
-        }
+    def slow(self, host: str, crawl_delay: float, interval_s: float) -> None:
+        """Space `host`'s request starts `interval_s` apart from now on (its robots.txt asked for
+        `crawl_delay`; the caller capped it), if that is slower than its interval: never faster."""
+        state = self._host(host_key(host))
+        state.crawl_delay = crawl_delay
+        if interval_s <= (state.interval_s or self.interval_s):
+            return
+        state.interval_s = interval_s
+        if state.last_start is not None:  # the next start waits the new interval in full
+            state.next_start = max(state.next_start, state.last_start + interval_s)
+
+    def stats(self) -> dict[str, dict[str, float]]:
+        """Per host: requests in flight now, at most, and in all; for a host slowed by its
+        Crawl-delay also `interval_s` (from), `crawl_interval_s` (to) and `crawl_delay_s` (asked)."""
+        out: dict[str, dict[str, float]] = {}
+        for host, s in self._hosts.items():
+            out[host] = {"in_flight": s.in_flight, "max_in_flight": s.max_in_flight, "requests": s.requests}
+            if s.interval_s is not None and s.crawl_delay is not None:
+                out[host].update(interval_s=self.interval_s, crawl_interval_s=s.interval_s,
+                                 crawl_delay_s=s.crawl_delay)
+        return out

@@ -7,9 +7,15 @@ the address the socket actually reached is checked once it is connected, before 
 of the request. Checking the connection was chosen over pinning the first answer (connecting to
 that IP while keeping Host and SNI): it closes the same window without a custom transport.
 
-Through a proxy the connection goes to the proxy, the operator's choice, which resolves the name
-itself; only the name is checked then. No httpx here: `peer_guard` is an httpcore `trace` hook
-that fetch.py attaches to each request.
+Through a forward proxy (`fetch.proxy`, or HTTP_PROXY / HTTPS_PROXY / ALL_PROXY from the
+environment) the connection goes to the proxy, the operator's choice, and the proxy resolves the
+name; only the name is checked then. Literal private addresses (`http://127.0.0.1/`,
+`http://[::1]/`, 10.x, 169.254.169.254...) are still refused, and so are names that do resolve
+here to such an address. A name that does not resolve here is not an error of this guard: where
+only the proxy has DNS (a locked-down server), it is the proxy's to resolve, and without a proxy
+the client's own connection fails as ConnectFailed, or, should the name resolve by then, the
+check on the connection applies. No httpx here: `peer_guard` is an httpcore `trace` hook that
+fetch.py attaches to each request.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import BlockedAddress, ConnectFailed
+from .errors import BlockedAddress
 
 METADATA_ADDRESSES = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
 
@@ -37,11 +43,12 @@ def exempt(host: str, allowed: tuple[str, ...]) -> bool:
 
 
 async def refuse_private_host(url: str, current: str, allowed: tuple[str, ...]) -> None:
-    """Refuse a hop whose host is, or resolves to, a non-public address (unless `allowed`).
+    """Refuse a hop whose host is, or resolves here to, a non-public address (unless `allowed`).
+
+    A host that does not resolve here passes: a proxy may resolve it (see the module docstring).
 
     Raises:
         BlockedAddress: the host is, or resolves to, a private, local or metadata address.
-        ConnectFailed: the host does not resolve.
     """
     parts = urlsplit(current)
     host = (parts.hostname or "").lower().rstrip(".")
@@ -54,8 +61,8 @@ async def refuse_private_host(url: str, current: str, allowed: tuple[str, ...]) 
             infos = await asyncio.get_running_loop().getaddrinfo(
                 host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
             )
-        except (socket.gaierror, UnicodeError) as exc:
-            raise ConnectFailed(f"host {host} does not resolve: {exc}", url=url, stage="fetch") from exc
+        except (socket.gaierror, UnicodeError):
+            return  # the proxy's to resolve, or the connection's to fail (issue 16, item 6)
         addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
     for address in addresses:
         if not is_public(address):

@@ -77,7 +77,7 @@ def call_with_retries(
         except TransientError as exc:
             delay = retry_delay(exc, attempt, policy)
             if delay is None:
-                exc.attempts = attempt  # type: ignore[attr-defined]
+                exc.attempts = attempt
                 raise
             sleep(delay)
             attempt += 1
@@ -94,7 +94,7 @@ async def acall_with_retries(
         except TransientError as exc:
             delay = retry_delay(exc, attempt, policy)
             if delay is None:
-                exc.attempts = attempt  # type: ignore[attr-defined]
+                exc.attempts = attempt
                 raise
             await asyncio.sleep(delay)
             attempt += 1

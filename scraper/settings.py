@@ -13,9 +13,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from . import __version__
+
+# A browser's, so sites answer as they do to people, plus our product token, so a site's operator
+# can tell (and find) who is asking. configs/default.toml shows it with the version as <version>.
 DEFAULT_USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/126.0 Safari/537.36 ray-import/0.1"
+    f"Chrome/126.0 Safari/537.36 ray-import/{__version__}"
 )
 
 
@@ -105,6 +109,14 @@ class FetchSettings(BaseModel):
     block_private_networks: bool = False
     # Host names exempt from that rule (an intranet recipe site, a test server).
     allow_private_hosts: tuple[str, ...] = ()
+    # robots.txt (RFC 9309): "obey" reads each origin's robots.txt once (through the same
+    # politeness) and refuses the URLs it disallows to our product token; "ignore" never reads
+    # it. `serve` always obeys (configs/default.toml says why).
+    robots: Literal["obey", "ignore"] = "obey"
+    # How long a robots.txt read stays valid (RFC 9309 §2.4: at most a day is advised).
+    robots_expiry_s: float = Field(86_400.0, gt=0)
+    # A site's Crawl-delay raises its per_host_interval_s up to this, never more.
+    max_crawl_delay_s: float = Field(30.0, ge=0)
 
     @field_validator("proxy")
     @classmethod
@@ -150,6 +162,9 @@ class LLMSettings(BaseModel):
     # For the cost estimate in the report (USD per million tokens).
     price_per_million_input: float = Field(0.0, ge=0)
     price_per_million_output: float = Field(0.0, ge=0)
+    # Answers kept in <out>/.ray-import/llm_cache.sqlite3, least recently used dropped first
+    # (ray_import/llm_cache.py, issue 18); 0 turns the cache off.
+    cache_max_entries: int = Field(100_000, ge=0)
 
     @field_validator("base_url")
     @classmethod

@@ -21,7 +21,10 @@ from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-import openai
+try:
+    import openai
+except ImportError:  # no [llm] extra: no client can exist, but the prompt and schema stay readable
+    openai = None  # type: ignore[assignment]
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from .errors import InvalidLLMOutput, LLMRejected, LLMUnavailable
@@ -37,6 +40,14 @@ Rules: copy ingredient lines and instruction steps as the page writes them, in o
 page's language; use null (or [] for lists) for anything the page does not state, never guess;
 times are whole minutes; if the page holds no recipe, reply {{"title": "", "ingredients": [],
 "instructions": []}} with every other field null or []."""
+
+#: What the model is asked: bump it when SYSTEM_PROMPT or build_messages change, or the page text
+#: it is given (readable.py, `max_input_tokens`' use). The LLM answer cache (ray_import/llm_cache.py)
+#: keys answers by it, so an answer to another question is never reused; a test pins the prompt's
+#: digest to this number, so an edit that forgets the bump fails.
+PROMPT_VERSION = "1"
+#: The shape the model must answer in (LLMRecipe's JSON Schema): bump it when LLMRecipe changes.
+SCHEMA_VERSION = "1"
 
 _FENCE = re.compile(r"^\s*```(?:json|JSON)?\s*\n?(.*?)\n?```\s*$", re.S)
 
@@ -231,13 +242,38 @@ async def structure(
         LLMRejected: the endpoint refused the request.
         InvalidLLMOutput: two invalid replies in a row, or no recipe on the page.
     """
+    reply, usage = await ask_model(text, client=client, settings=settings, state=state, limiter=limiter)
+    try:
+        return to_recipe(reply, text, settings.model), usage
+    except InvalidLLMOutput as exc:
+        exc.usage = usage
+        raise
+
+
+async def ask_model(
+    text: str,
+    *,
+    client: openai.AsyncOpenAI,
+    settings: LLMSettings,
+    state: FormatState | None = None,
+    limiter: AbstractAsyncContextManager[Any] | None = None,
+) -> tuple[LLMRecipe, LLMUsage]:
+    """The model's validated reply for `text`, before `to_recipe` keeps what the page backs.
+
+    This is what an answer costs money for, so it is what the LLM answer cache keeps; `to_recipe`
+    runs again on every use, so a fix there applies to cached answers too.
+
+    Raises:
+        LLMUnavailable, LLMRejected, InvalidLLMOutput: as `structure`, except that a valid reply
+            holding no recipe is returned (it is `to_recipe` that rejects it).
+    """
     state = state or FormatState()
     limiter = limiter or nullcontext()
     usage = LLMUsage()
     try:
         return await _structure(text, client, settings, state, limiter, usage)
     except LLMError as exc:
-        exc.usage = usage  # type: ignore[attr-defined]  # what the failed attempts cost
+        exc.usage = usage  # what the failed attempts cost (declared on PageError)
         raise
 
 
@@ -245,7 +281,7 @@ LLMError = (LLMUnavailable, LLMRejected, InvalidLLMOutput)
 
 
 async def _structure(text: str, client: openai.AsyncOpenAI, settings: LLMSettings, state: FormatState,
-                     limiter: AbstractAsyncContextManager[Any], usage: LLMUsage) -> tuple[Recipe, LLMUsage]:
+                     limiter: AbstractAsyncContextManager[Any], usage: LLMUsage) -> tuple[LLMRecipe, LLMUsage]:
     policy = RetryPolicy(settings.max_attempts, settings.backoff_base_s, settings.backoff_max_s,
                          settings.max_retry_after_s)
     messages = build_messages(text, state.schema)
@@ -268,7 +304,7 @@ async def _structure(text: str, client: openai.AsyncOpenAI, settings: LLMSetting
         except (ValueError, ValidationError) as second:
             raise InvalidLLMOutput(f"invalid reply after one repair: {_error_text(second)}",
                                    stage="structure") from second
-    return to_recipe(reply, text, settings.model), usage
+    return reply, usage
 
 
 def _error_text(exc: Exception) -> str:

@@ -28,9 +28,9 @@ from ray_import import run_import
 from ray_import.cli import cli
 from ray_import.config import ImportConfig
 from ray_import.demo.site import SampleSite
+from ray_import.errors import CatalogError
 from ray_import.results import ImportResult, printable
 from ray_import.slugs import MAX_LENGTH
-from scraper.errors import CatalogError
 
 pytestmark = pytest.mark.usefixtures("ray_session")
 
@@ -242,6 +242,8 @@ def test_bad_url_or_page(c: Case, shelf, bad_site):
 
 
 def test_two_pages_with_the_same_title_get_slug_and_slug_2(shelf, bad_site):
+    # Two different recipes (twin-b has 2 pinches of salt): one recipe under two URLs would be a
+    # `duplicate` (issue 18).
     twins = [f"{bad_site.base_url}/recipes/twin-{x}.html" for x in "ab"]
     control = shelf.control()
     by_url, added, _ = _import(shelf, [*twins, control])

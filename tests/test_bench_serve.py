@@ -1,4 +1,4 @@
-"""The serve load benchmark (benchmarks/bench_serve.py) in its quick mode: behaviour, not timings.
+"""The serve load benchmark (benchmarks/bench_serve.py), quick and smaller still: behaviour, not timings.
 
 It starts its own replay proxy, its own `ray-import serve` subprocess (with its own local Ray) and
 a `ray-import run`, so it does not use the session's `ray_session` fixture.
@@ -27,13 +27,18 @@ def bench_serve(monkeypatch: pytest.MonkeyPatch):
         sys.modules.pop(name, None)
 
 
+# Smaller than the quick profile (10 URLs, 3 clients, 300 ms): the checks are the same, and what
+# they need is several concurrent imports seen by more than one SSE client, not a long run.
+N_URLS, N_CLIENTS, LATENCY_MS = 4, 2, 50
+
+
 def test_quick_load_every_import_once(bench_serve, tmp_path: Path) -> None:
     from common import Context
 
     ctx = Context(repeats=1, quick=True, work=tmp_path)
-    result = bench_serve.run(ctx)
+    result = bench_serve.run(ctx, n_urls=N_URLS, sse_clients=N_CLIENTS, latency_ms=LATENCY_MS)
 
-    n, clients = bench_serve.QUICK_URLS, bench_serve.QUICK_CLIENTS
+    n, clients = N_URLS, N_CLIENTS
     assert result["urls"] == n and result["sse_clients"] == clients
     [serve] = result["runs"]["serve"]
     load = serve["load"]

@@ -159,9 +159,10 @@ def test_sigterm_with_a_pipe_that_stays_open_stops_without_waiting_for_its_end(r
     # stdin from a pipe whose writer never closes it: a stop must not read it to its end.
     urls = _recipe_urls(sample_site, 4, "?delay=1")
     out, report, events = tmp_path / "out", tmp_path / "piped.json", tmp_path / "events.jsonl"
+    address = ray_session.get_runtime_context().gcs_address  # the point is the pipe: no second Ray
     proc = subprocess.Popen(
         [sys.executable, "-m", "ray_import", "run", "-", "--out", str(out), "--report", str(report),
-         "--events", str(events), "--num-cpus", "1", "-q"],
+         "--events", str(events), "--address", address, "-q"],
         env=_child_env(), cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True,
     )

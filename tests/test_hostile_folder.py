@@ -35,9 +35,9 @@ from ray_import import run_import
 from ray_import.cli import cli
 from ray_import.config import ImportConfig
 from ray_import.demo.site import SampleSite
+from ray_import.errors import CatalogError
 from ray_import.results import ImportResult
 from ray_import.store import DB_NAME, STATE_DIR, RecipeStore, recipe_keys
-from scraper.errors import CatalogError
 from tests.test_bad_input import CONTROL_PAGE, FAST_FETCH
 
 REPO = Path(__file__).resolve().parent.parent

@@ -19,10 +19,13 @@ def test_notebook_is_stored_without_outputs():
 
 
 @pytest.mark.slow
-def test_quickstart_notebook_runs(tmp_path):
+def test_quickstart_notebook_runs(ray_session, monkeypatch, tmp_path):
     import nbformat
     from nbclient import NotebookClient
 
+    # The kernel joins the session's Ray (ensure_ray reads RAY_ADDRESS) instead of starting and
+    # stopping one of its own: the point here is the notebook's cells, not a local Ray's start.
+    monkeypatch.setenv("RAY_ADDRESS", ray_session.get_runtime_context().gcs_address)
     nb = nbformat.read(NOTEBOOK, as_version=4)
     NotebookClient(nb, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()

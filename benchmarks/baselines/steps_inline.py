@@ -1,7 +1,8 @@
 """Diagnostic for the throughput benchmark: ray-import's own per-page steps, in one process.
 
 The same pages through `scraper.fetch.fetch`, `scraper.extract.extract` and `scraper.enrich.enrich`
-one after the other, without Ray, the catalog or files. It separates the two reasons ray-import can
+one after the other, without Ray, the catalog or files, with the GC settings of ray-import's
+workers (`ray_import.worker_setup`). It separates the two reasons ray-import can
 be slower than the recipe-scrapers baseline: its steps doing more work per page (this script's
 step sums vs the baseline's CPU) and running them under Ray (these sums vs the same steps' sums in
 ray-import's report).
@@ -19,6 +20,7 @@ import time
 
 STARTED = time.perf_counter()
 
+from ray_import.worker_setup import setup as worker_setup  # noqa: E402
 from scraper.enrich import enrich  # noqa: E402
 from scraper.extract import extract  # noqa: E402
 from scraper.fetch import fetch  # noqa: E402
@@ -30,6 +32,7 @@ def main() -> None:
     parser.add_argument("urls")
     parser.add_argument("--proxy", required=True)
     args = parser.parse_args()
+    worker_setup()  # the GC settings ray-import's workers run with (issue 15), for a like-for-like split
     urls = [line.strip() for line in open(args.urls, encoding="utf-8-sig")
             if line.strip() and not line.lstrip().startswith("#")]
     fetch_settings = FetchSettings(proxy=args.proxy, per_host_interval_s=0)

@@ -55,14 +55,15 @@ def test_one_busy_host_is_capped_while_other_hosts_keep_flowing(make_config, tmp
     urls = busy + others  # the worst order: the busy host first
     order: list[str] = []
     with replay_proxy_running("--latency-ms", "100", manifests=[CORPUS / "manifest.jsonl", tmp_path / "busy.jsonl"]) as proxy:
+        # The busy host's pages are one recipe: keep_duplicates saves each (else 99 `duplicate`s).
         cfg = make_config(max_in_flight=64, fetch={"proxy": proxy, "per_host_concurrency": 2,
-                                                   "per_host_interval_s": 0.05})
+                                                   "per_host_interval_s": 0.05}, keep_duplicates=True)
         summary = run_import(urls, cfg, on_result=lambda r: order.append(r.url))
         stats = proxy_stats(proxy)
 
     assert summary.counts.get("failed", 0) == 0
     assert stats["per_host"]["busy.example.com"]["max_in_flight"] <= 2
-    assert stats["per_host"]["busy.example.com"]["requests"] == 100
+    assert stats["per_host"]["busy.example.com"]["requests"] == 100 + 1  # and its robots.txt, once
     # The other hosts are not stuck behind the busy one: all of them finish before half of it.
     last_other = max(order.index(u) for u in others)
     busy_done_before = sum(1 for u in order[:last_other] if u in set(busy))

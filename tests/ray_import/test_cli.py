@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+import scraper
 from ray_import.cli import cli
 
 
@@ -94,12 +96,70 @@ def test_default_toml_matches_the_code_defaults():
 
     from ray_import.config import ImportConfig
 
-    with open(Path(__file__).resolve().parents[2] / "configs" / "default.toml", "rb") as handle:
+    path = Path(__file__).resolve().parents[2] / "configs" / "default.toml"
+    with open(path, "rb") as handle:
         listed = tomllib.load(handle)
     def drop_none(d):
         return {k: drop_none(v) if isinstance(v, dict) else v for k, v in d.items() if v is not None}
 
-    assert listed == drop_none(ImportConfig().model_dump(mode="json"))
+    defaults = drop_none(ImportConfig().model_dump(mode="json"))
+    # The User-Agent carries the installed version, which only pyproject.toml writes: the file
+    # shows it commented out, with <version> in its place.
+    user_agent = defaults["fetch"].pop("user_agent")
+    assert f'# user_agent = "{user_agent.replace(scraper.__version__, "<version>")}"' in path.read_text("utf-8")
+    assert listed == defaults
+
+
+def test_demo_writes_to_the_files_out_unless_out_is_given(tmp_path):
+    from ray_import.cli import DEMO_DEFAULTS, demo
+    from ray_import.config import load_config
+
+    config = tmp_path / "demo.toml"
+    config.write_text('out = "from-file"\n')
+    params = demo.make_context("demo", ["--config", str(config)]).params
+    assert params["out"] is None  # not given: the file decides
+    assert load_config(config, defaults=DEMO_DEFAULTS, out=params["out"]).out == Path("from-file")
+    assert load_config(None, defaults=DEMO_DEFAULTS).out == Path("demo-recipes")
+
+
+# -- extras: a batch needs neither the LLM client nor the server stack ----------------------------
+
+def test_the_llm_client_and_the_server_stack_are_extras():
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text("utf-8"))["project"]
+    names = {dep.split(">")[0].split("<")[0].split("=")[0].split("[")[0] for dep in project["dependencies"]}
+    assert not names & {"openai", "fastapi", "uvicorn", "sse-starlette"}
+    extras = project["optional-dependencies"]
+    assert [d.split(">")[0] for d in extras["llm"]] == ["openai"]
+    assert sorted(d.split(">")[0] for d in extras["serve"]) == ["fastapi", "sse-starlette", "uvicorn"]
+    assert "ray-import[serve,llm]" in extras["test"]
+
+
+def test_a_batch_imports_none_of_the_extras():
+    import subprocess
+    import sys
+
+    # What `ray-import run` loads on the driver and in its tasks and actors, with the extras gone.
+    code = ("import sys\n"
+            "for name in ('openai', 'fastapi', 'uvicorn', 'sse_starlette', 'starlette'): sys.modules[name] = None\n"
+            "import ray_import.cli, ray_import.pipeline, ray_import.tasks, ray_import.catalog, ray_import.gateway\n"
+            "import scraper.fetch, scraper.extract, scraper.generic, scraper.enrich\n"
+            "from ray_import.config import load_config\n"
+            "print(load_config().llm.effective_mode)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "off", done.stderr[-2000:]
+
+
+def test_an_llm_mode_without_the_llm_extra_says_which_extra_to_install(runner, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "openai", None)
+    urls = _url_file(tmp_path, ["http://example.com/pie"])
+    monkeypatch.setenv("RAY_IMPORT_LLM__BASE_URL", "http://127.0.0.1:9/v1")
+    result = runner.invoke(cli, ["run", str(urls), "--print-config"])
+    assert result.exit_code == 2
+    assert "llm.mode = 'fallback' needs the [llm] extra: pip install 'ray-import[llm]'" in result.output
+    monkeypatch.setenv("RAY_IMPORT_LLM__MODE", "off")
+    assert runner.invoke(cli, ["run", str(urls), "--print-config"]).exit_code == 0
 
 
 def test_every_command_has_help_and_is_in_the_readme(runner):

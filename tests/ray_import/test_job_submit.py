@@ -37,24 +37,26 @@ def _free_ports(n: int) -> list[int]:
 
 
 def _kill_cluster(temp_dir: str) -> None:
-    procs = []
+    """SIGKILL the head node's processes (those naming its temp dir) and their descendants.
+
+    Its descendants (dashboard and runtime-env agents, workers) rename themselves and no longer
+    name the temp dir. No SIGTERM first: the GCS server and the raylet take longer than 10 s to
+    act on it, and nothing of this throwaway cluster is kept.
+    """
+    procs: dict[int, psutil.Process] = {}
     for proc in psutil.process_iter(["cmdline"]):
         try:
             if any(temp_dir in part for part in proc.info["cmdline"] or []):
-                procs.append(proc)
+                for member in [proc, *proc.children(recursive=True)]:
+                    procs[member.pid] = member
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-    for proc in procs:
-        try:
-            proc.terminate()
-        except psutil.NoSuchProcess:
-            pass
-    _, alive = psutil.wait_procs(procs, timeout=10)
-    for proc in alive:
+    for proc in procs.values():
         try:
             proc.kill()
         except psutil.NoSuchProcess:
             pass
+    psutil.wait_procs(list(procs.values()), timeout=10)
 
 
 def test_ray_job_submit_with_working_dir_imports_on_the_cluster(sample_site, tmp_path):

@@ -18,8 +18,9 @@ SECRET = "sk-test-THIS-MUST-NEVER-BE-WRITTEN-0123456789"
 
 
 def _llm_config(make_config, fake: FakeLLM, **llm):
+    # The marked pages are all the lemonade recipe: each is saved, not a `duplicate` of the first.
     return make_config(llm={"base_url": fake.base_url, "model": fake.options.model, "backoff_base_s": 0.05,
-                            "backoff_max_s": 0.2, "max_retry_after_s": 5, **llm})
+                            "backoff_max_s": 0.2, "max_retry_after_s": 5, **llm}, keep_duplicates=True)
 
 
 def _run(urls, cfg):

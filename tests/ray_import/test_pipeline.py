@@ -138,7 +138,7 @@ def test_per_host_politeness_caps_requests_in_flight(sample_site, make_config):
     cfg = make_config(fetch={"per_host_concurrency": 2, "per_host_interval_s": 0.05, "max_attempts": 1})
     summary, _ = _run(urls, cfg)
     assert summary.hosts["127.0.0.1"]["max_in_flight"] == 2
-    assert summary.hosts["127.0.0.1"]["requests"] == 8
+    assert summary.hosts["127.0.0.1"]["requests"] == 8 + 1  # and its robots.txt, once
 
 
 def test_transient_failures_are_retried_inside_the_step(sample_site, make_config):
@@ -147,3 +147,32 @@ def test_transient_failures_are_retried_inside_the_step(sample_site, make_config
     _, [result] = _run([flaky], cfg)
     assert result.status == "imported"
     assert result.attempts == 3
+
+
+def _live_catalogs() -> set[str]:
+    import ray
+
+    return {a["name"] for a in ray.util.list_named_actors(all_namespaces=True) if a["name"].startswith("catalog:")}
+
+
+def test_runs_leave_no_catalog_actor_behind(sample_site, make_config, tmp_path):
+    # ray.util.state.list_actors needs the dashboard, which the test session does not start;
+    # the catalog actors are named, and list_named_actors lists the live ones from the GCS.
+    from ray_import.catalog import actor_name
+
+    url = sample_site.urls()[0]
+    before = _live_catalogs()
+    for i in range(3):
+        cfg = make_config(out=tmp_path / f"out-{i}")
+        assert _run([url], cfg)[0].counts == {"imported": 1}
+        assert actor_name(cfg.out) not in _live_catalogs()
+    assert _live_catalogs() <= before
+    # The same folder again, in the same process: a fresh actor, which finds the recipe saved.
+    assert _run([url], make_config(out=tmp_path / "out-0"))[0].counts == {"exists": 1}
+
+
+def test_attempts_and_llm_usage_are_declared_on_page_errors():
+    from scraper.errors import HTTPRejected, LLMUnavailable, PageError
+
+    assert PageError("x").attempts == 1 and PageError("x").usage is None
+    assert HTTPRejected(status=404).attempts == 1 and LLMUnavailable("busy").usage is None

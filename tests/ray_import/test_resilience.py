@@ -25,8 +25,13 @@ from ray_import.cli import cli
 pytestmark = pytest.mark.slow
 
 
-def _slow_batch(site, tmp_path: Path, copies: int = 8) -> Path:
-    """A URL file whose import takes ~20-30 s: every sample page, several times, served slowly."""
+def _slow_batch(site, tmp_path: Path, copies: int = 2) -> Path:
+    """A URL file whose import takes ~10 s: every sample page, twice, served slowly.
+
+    ~50 pages x 2 copies at 0.4 s a fetch, 4 at a time (the driver's per-host cap): the first files
+    appear in one burst once the workers are up, and the batch has seconds left after them, so an
+    interrupt then lands mid-batch. The second copy of a page is a duplicate of the first.
+    """
     pages = [u for u in site.urls() if "nodata-" not in u]
     urls = [f"{u}?delay=0.4&copy={i}" for i in range(copies) for u in pages]
     path = tmp_path / "urls.txt"
@@ -56,6 +61,22 @@ def _tree(proc: subprocess.Popen) -> list[psutil.Process]:
     return [root, *root.children(recursive=True)]
 
 
+def _alive_after(procs: list[psutil.Process], seconds: float) -> list[psutil.Process]:
+    """The processes still running (not zombies) `seconds` from now; returns as soon as none is."""
+    deadline = time.monotonic() + seconds
+    while True:
+        alive = []
+        for p in procs:
+            try:
+                if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(p)
+            except psutil.NoSuchProcess:
+                pass
+        if not alive or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.05)
+
+
 def _assert_complete_and_unique(urls: Path, out: Path) -> None:
     """Every URL is in the catalog, and no page was saved twice.
 
@@ -73,6 +94,8 @@ def _assert_complete_and_unique(urls: Path, out: Path) -> None:
     assert json.loads((out / "last.json").read_text())["counts"] == {"exists": len(urls.read_text().split())}
 
 
+# The reruns (CliRunner, in this process) use the session's Ray; the driver has its own.
+@pytest.mark.usefixtures("ray_session")
 def test_ctrl_c_cancels_reports_exits_130_and_a_rerun_resumes(sample_site, tmp_path):
     urls, out = _slow_batch(sample_site, tmp_path), tmp_path / "out"
     proc = _start_driver(urls, out)
@@ -83,8 +106,7 @@ def test_ctrl_c_cancels_reports_exits_130_and_a_rerun_resumes(sample_site, tmp_p
     proc.wait(timeout=30)
     assert proc.returncode == 130, proc.stdout.read()
     assert time.monotonic() - started < 10
-    time.sleep(2)
-    assert [p for p in tree if p.is_running() and p.status() != psutil.STATUS_ZOMBIE] == []
+    assert _alive_after(tree, 2.0) == []
     [report] = (out / "reports").glob("run-*.json")
     data = json.loads(report.read_text())
     assert data["interrupted"] is True
@@ -98,6 +120,8 @@ def test_ctrl_c_cancels_reports_exits_130_and_a_rerun_resumes(sample_site, tmp_p
     _assert_complete_and_unique(urls, out)
 
 
+# The reruns (CliRunner, in this process) use the session's Ray; the driver has its own.
+@pytest.mark.usefixtures("ray_session")
 def test_kill_9_of_the_driver_then_rerun_finishes_without_duplicates(sample_site, tmp_path):
     urls, out = _slow_batch(sample_site, tmp_path), tmp_path / "out"
     proc = _start_driver(urls, out)

@@ -68,3 +68,61 @@ def test_serve_process_imports_with_a_token_and_stops_cleanly_on_ctrl_c(sample_s
     assert not [p for p in out.rglob("*") if p.is_file() and ".tmp" in p.name]
     psutil.wait_procs(tree, timeout=30)
     assert not [p for p in tree if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+# -- serve's config: flags given override the file and the environment, flags not given never do --
+
+def _serve_config(args: list[str]):
+    """The config `ray-import serve ARGS` would run with, resolved as the command resolves it."""
+    from ray_import.cli import serve, serve_config
+
+    params = serve.make_context("serve", args).params
+    params.pop("debug")
+    return serve_config(**params)
+
+
+def test_serve_keeps_block_private_networks_from_the_file_when_its_flag_is_not_given(tmp_path, monkeypatch):
+    config = tmp_path / "serve.toml"
+    config.write_text("[fetch]\nblock_private_networks = false\n")
+    assert _serve_config(["--config", str(config)]).fetch.block_private_networks is False
+    assert _serve_config([]).fetch.block_private_networks is True  # serve's own default
+    assert _serve_config(["--config", str(config), "--block-private-networks"]).fetch.block_private_networks is True
+    monkeypatch.setenv("RAY_IMPORT_FETCH__BLOCK_PRIVATE_NETWORKS", "false")
+    assert _serve_config([]).fetch.block_private_networks is False  # env over serve's default
+    monkeypatch.setenv("RAY_IMPORT_FETCH__BLOCK_PRIVATE_NETWORKS", "true")
+    assert _serve_config(["--allow-private-networks"]).fetch.block_private_networks is False
+
+
+def test_serve_flags_not_given_leave_the_file_and_env_values(tmp_path, monkeypatch):
+    config = tmp_path / "serve.toml"
+    config.write_text('dashboard = true\n[serve]\nhost = "0.0.0.0"\nport = 9001\nmax_queue = 7\n')
+    monkeypatch.setenv("RAY_IMPORT_NUM_CPUS", "3")
+    cfg = _serve_config(["--config", str(config)])
+    assert (cfg.serve.host, cfg.serve.port, cfg.serve.max_queue, cfg.dashboard, cfg.num_cpus) == \
+        ("0.0.0.0", 9001, 7, True, 3)
+    cfg = _serve_config(["--config", str(config), "--port", "9002", "--num-cpus", "1"])
+    assert (cfg.serve.port, cfg.serve.max_queue, cfg.num_cpus) == (9002, 7, 1)
+
+
+# -- the [serve] extra ----------------------------------------------------------------------------
+
+def test_serve_without_the_serve_extra_says_which_extra_to_install(monkeypatch):
+    from click.testing import CliRunner
+
+    from ray_import.cli import cli
+
+    monkeypatch.setitem(sys.modules, "sse_starlette", None)  # as if the package were not installed
+    result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "ConfigError: ray-import serve needs the [serve] extra: pip install 'ray-import[serve]'"]
+
+
+def test_the_server_module_names_the_extra_when_fastapi_is_missing(monkeypatch):
+    import importlib
+
+    monkeypatch.setitem(sys.modules, "fastapi", None)
+    monkeypatch.delitem(sys.modules, "ray_import.server", raising=False)
+    with pytest.raises(ImportError, match=r"^ray_import.server needs the \[serve\] extra: "
+                                          r"pip install 'ray-import\[serve\]'$"):
+        importlib.import_module("ray_import.server")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from ray_import.errors import CatalogError
 from ray_import.store import DB_NAME, STATE_DIR, RecipeStore, recipe_keys
-from scraper.errors import CatalogError
 
 
 def _doc(url: str, title: str = "Pie", canonical: str | None = None) -> dict:

@@ -227,3 +227,80 @@ def test_yields_after_a_servings_icon_come_from_the_html():
     body = "<div class='main-point'><i class='icon i-person'></i> 4 porce </div>"
     recipe = extract(page({"recipeIngredient": ["1 egg"], **STEPS}, body=body))
     assert recipe.yields == "4 servings"
+
+
+def _groups(recipe) -> list[tuple[str | None, list[str]]]:
+    return [(g.purpose, g.ingredients) for g in recipe.ingredient_groups]
+
+
+def test_groups_follow_the_lines_when_quantities_come_from_the_html():
+    # The groups made from the JSON-LD's headings kept naming the bare lines ("Tequila") after
+    # the lines themselves were replaced by the HTML's ("4 cl Tequila").
+    body = ("<div class='shop-tab'><div><span>4 cl</span> <span>Tequila</span></div>"
+            "<div><span>2 cl</span> <span>Limejuice</span></div>"
+            "<div><span>1 cl</span> <span>Sockerlag</span></div></div>")
+    recipe = extract(page({"recipeIngredient": ["For the drink:", "Tequila", "Limejuice", "For the syrup:",
+                                                "Sockerlag"], **STEPS}, body=body))
+    assert recipe.ingredients == ["4 cl Tequila", "2 cl Limejuice", "1 cl Sockerlag"]
+    assert _groups(recipe) == [("For the drink", ["4 cl Tequila", "2 cl Limejuice"]),
+                               ("For the syrup", ["1 cl Sockerlag"])]
+
+
+def test_groups_come_from_the_card_when_its_lines_replace_run_together_ones():
+    body = ("<h2>Ingredients</h2><h3>Paste</h3><ul><li>3 tbsp red pepper powder</li>"
+            "<li>2 tbsp sesame oil</li></ul><h3>Soup</h3><ul><li>2 small onions, chopped</li></ul>")
+    recipe = extract(page({"recipeIngredient": "3 tbsp red pepper powder2 tbsp sesame oil2 small onions, chopped",
+                           **STEPS}, body=body))
+    assert recipe.ingredients == ["3 tbsp red pepper powder", "2 tbsp sesame oil", "2 small onions, chopped"]
+    assert _groups(recipe) == [("Paste", ["3 tbsp red pepper powder", "2 tbsp sesame oil"]),
+                               ("Soup", ["2 small onions, chopped"])]
+
+
+CUT_SHORT_BODY = """<h2>Zutaten</h2><ul><li>90 g Parmesan</li><li>1 Zwiebel</li><li>30 g Butter</li>
+<li>250 ml Milch</li><li>800 g Gnocchi</li><li>200 g Zuckerschoten</li></ul>
+<h2>Zubereitung</h2><ol><li>Den Parmesan fein reiben und beiseitestellen.</li>
+<li>Die Zwiebel schälen, halbieren und fein hacken.</li><li>Die Butter zerlassen und die Zwiebel andünsten.</li>
+<li>Die Milch zugeben und fünf Minuten köcheln lassen.</li><li>Die Gnocchi nach Packungsangabe garen.</li></ol>"""
+
+
+def test_lists_the_json_ld_cut_short_come_from_the_html():
+    # A paywalled site writes the first lines of each list into its JSON-LD; the page shows all.
+    recipe = extract(page({"recipeIngredient": ["90 g Parmesan", "1Zwiebel"],
+                           "recipeInstructions": [{"@type": "HowToStep",
+                                                   "text": "Den Parmesan fein reiben und beiseitestellen."}]},
+                          body=CUT_SHORT_BODY))
+    assert recipe.ingredients == ["90 g Parmesan", "1 Zwiebel", "30 g Butter", "250 ml Milch", "800 g Gnocchi",
+                                  "200 g Zuckerschoten"]
+    assert len(recipe.instructions) == 5 and recipe.instructions[-1] == "Die Gnocchi nach Packungsangabe garen."
+    assert "lines_from_html" in recipe.repairs
+    # Five of six lines is not a cut list (the sixth is more likely a note the reader ran into),
+    # and a card showing our lines twice adds nothing.
+    five = ["90 g Parmesan", "1 Zwiebel", "30 g Butter", "250 ml Milch", "800 g Gnocchi"]
+    recipe = extract(page({"recipeIngredient": five, **STEPS}, body=CUT_SHORT_BODY))
+    assert recipe.ingredients == five and "lines_from_html" not in recipe.repairs
+    twice = "<h2>Ingredients</h2><ul>" + "<li>2 eggs</li><li>1 cup flour</li>" * 2 + "</ul>"
+    recipe = extract(page({"recipeIngredient": ["2 eggs", "1 cup flour"], **STEPS}, body=twice))
+    assert recipe.ingredients == ["2 eggs", "1 cup flour"]
+
+
+def test_card_section_titles_are_not_steps_when_the_card_is_the_only_source():
+    # The JSON-LD has no steps; the WPRM card's group names ("4/6 mois : en compote") came out
+    # as steps, where a heading reader (and the site's scraper) reads them as titles.
+    body = """<div class="wprm-recipe"><div class="wprm-recipe-ingredients-container">
+    <ul><li class="wprm-recipe-ingredient">5 mirabelles</li><li class="wprm-recipe-ingredient">1 yaourt</li></ul></div>
+    <div class="wprm-recipe-instructions-container"><ul><li class="wprm-recipe-instruction">
+    <div class="wprm-recipe-instruction-text">Laver les mirabelles.</div></li></ul>
+    <h4 class="wprm-recipe-group-name">4/6 mois : en compote</h4><ul><li class="wprm-recipe-instruction">
+    <div class="wprm-recipe-instruction-text">Proposer à bébé une compote de mirabelles.</div></li></ul></div></div>"""
+    recipe = extract(page({"recipeIngredient": ["5 mirabelles", "1 yaourt"]}, body=body))
+    assert recipe.instructions == ["Laver les mirabelles.", "Proposer à bébé une compote de mirabelles."]
+    assert "instructions_from_html" in recipe.repairs
+
+
+def test_ingredients_that_only_name_the_groups_come_from_the_html():
+    body = ("<h2>Ingrédients</h2><h3>Biscuit Joconde</h3><ul><li>2 oeufs (100g)</li><li>70g de noisette</li></ul>"
+            "<h3>Ganache</h3><ul><li>200g de chocolat noir</li><li>25cl de crème liquide</li></ul>")
+    recipe = extract(page({"recipeIngredient": ["Biscuit Joconde", "Ganache"], **STEPS}, body=body))
+    assert recipe.ingredients == ["2 oeufs (100g)", "70g de noisette", "200g de chocolat noir", "25cl de crème liquide"]
+    assert _groups(recipe) == [("Biscuit Joconde", ["2 oeufs (100g)", "70g de noisette"]),
+                               ("Ganache", ["200g de chocolat noir", "25cl de crème liquide"])]

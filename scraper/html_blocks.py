@@ -1,0 +1,178 @@
+"""A section's lines as the heading reader collects them, and the rules that clean them.
+
+html_headings.py finds where a page's ingredients and steps are; this module holds what it
+collects there (a Block) and the rules about single lines and list items that do not depend on
+the walk: list items that are group titles, widget text repeated on every item, bullet glyphs and
+step numbers rendered as their own elements, and whether a list reads like ingredients or steps
+(issue 14, part 2). Kept apart so each file has one reason to change. Pure, no Ray, no network.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._html import MAX_ITEMS, norm, text_of
+from .html_vocab import section_kind
+
+_HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_EMPHASIS = frozenset({"b", "strong", "i", "em", "u"})
+_LISTS = frozenset({"ul", "ol", "table", "dl"})
+
+_QUANTITY = re.compile(
+    r"^\W{0,3}(?:\d|[½¼¾⅓⅔⅛⅜⅝⅞]|(?:a|an|one|two|three|half|some|pinch|handful|dash|"
+    r"un|une|deux|trois|ein|eine|einen|zwei|drei|etwas|prise|una|uno|dos|tres|mezzo|mezza|"
+    r"een|twee|drie|snufje|scheutje|et|en)\b)", re.I)
+_UNIT = re.compile(
+    r"\b(?:g|gr|grams?|kg|mg|ml|cl|dl|l|liters?|litres?|tsp|tbsp|tbs|teaspoons?|tablespoons?|cups?|"
+    r"oz|ounces?|lbs?|pounds?|pinch|cloves?|cans?|el|tl|ess?löffel|teelöffel|prise|stück|bund|"
+    r"cs|cc|cuill\w*|c\.?\s?à\s?[sc]|pincée|gousses?|cucharadas?|cucharaditas?|dientes?|"
+    r"cucchia\w*|spicchi?|eetlepels?|theelepels?|snufje|teentjes?|stuks?|spsk|tsk|dåse|db|ek|"
+    r"salt|salz|sel|sal|pepper|pfeffer|poivre|pimienta|pepe|peper|to taste|au goût|nach geschmack)\b",
+    re.I)
+_UNIT_SWITCH = re.compile(r"(?:(?:metric|imperial|us|cups|units?|customary|original|scale|"
+                          r"[0-9½]x|/|\|)\s*){2,}", re.I)
+#: a bullet a page draws in an element of its own ("<div class='indicator'>•</div>130 g mel"):
+#: glyphs stuck to the text, or ASCII dashes and stars followed by a space
+_BULLET = re.compile(r"^(?:[•·▪▫►▸✓✔◦●○■□▢➤➢→]+\s*|[-*–]\s+)")
+
+
+@dataclass
+class Block:
+    """The lines read after one anchor, and where they came from."""
+
+    kind: str
+    order: int
+    title: str | None
+    items: list[str] = field(default_factory=list)
+    groups: list[tuple[str | None, list[str]]] = field(default_factory=list)
+    sources: set[int] = field(default_factory=set)
+    link_chars: int = 0
+    chars: int = 0
+
+    def add(self, line: str, source: Any, group: str | None, links: int = 0) -> None:
+        if not line or len(self.items) >= MAX_ITEMS:
+            return
+        self.items.append(line)
+        if not self.groups or self.groups[-1][0] != group:
+            self.groups.append((group, []))
+        self.groups[-1][1].append(line)
+        self.sources.add(id(source))
+        self.chars += len(line)
+        self.link_chars += links
+
+
+def _short_title(text: str) -> bool:
+    return bool(text) and len(text) <= 60 and len(text.split()) <= 8 and not text.endswith(".")
+
+
+def item_title(li: Any) -> str | None:
+    """The group title a list item holds instead of a line (`<li><h3>Für den Teig</h3></li>`)."""
+    children = [c for c in li if isinstance(c.tag, str)]
+    if len(children) != 1 or children[0].tag not in _HEADING_TAGS:
+        return None
+    text = text_of(li, 120)
+    return text.rstrip(" :") if _short_title(text) and text == text_of(children[0], 120) else None
+
+
+def emphasised_title(node: Any) -> str | None:
+    """A short bold or italic paragraph that titles the list right after it, else None.
+
+    "<p><b>BUND</b></p><ul>…</ul>", "<p><i>hand-cut potato chips</i></p><ul>…</ul>": a group
+    title, where a bare paragraph before a list would be an ingredient line of its own.
+    """
+    if node.tag not in ("p", "div", "span") or (node.text or "").strip():
+        return None
+    text = text_of(node, 120)
+    if not _short_title(text) or any(ch.isdigit() for ch in text):
+        return None
+    emphasised = "".join(text_of(el, 120) for el in node.iter(*_EMPHASIS)
+                         if el.getparent() is None or el.getparent().tag not in _EMPHASIS)
+    if norm(emphasised).replace(" ", "") != text.replace(" ", "") or not _before_list(node):
+        return None
+    return text.rstrip(" :") or None
+
+
+def _before_list(node: Any) -> bool:
+    """Whether the next element (climbing out of a wrapper or two) is, or holds, a list."""
+    for _ in range(3):
+        following = node.getnext()
+        while following is not None and not isinstance(following.tag, str):
+            following = following.getnext()
+        if following is not None:
+            return following.tag in _LISTS or following.find(".//li") is not None
+        node = node.getparent()
+        if node is None:
+            return False
+    return False
+
+
+def list_lines(node: Any) -> list[tuple[str | None, str, Any]]:
+    """(group title, line, item) for each item of a <ul>/<ol>, widgets left out.
+
+    An action that every item repeats at its end ("shopping list", "Add") is a widget of the
+    list, not part of each line; it is cut from each line when all items (three or more) end
+    with the same element text.
+    """
+    items = list(node.iterchildren("li"))
+    widget = _repeated_tail(items)
+    out: list[tuple[str | None, str, Any]] = []
+    for li in items:
+        title = item_title(li)
+        if title is not None:
+            out.append((title, "", li))
+            continue
+        line = text_of(li)
+        if widget and line.endswith(widget) and line != widget:
+            line = line[: -len(widget)].rstrip()
+        out.append((None, line, li))
+    return out
+
+
+def _repeated_tail(items: list[Any]) -> str | None:
+    if len(items) < 3:
+        return None
+    tails = set()
+    for li in items:
+        last = [c for c in li if isinstance(c.tag, str)][-1:]
+        if not last or (last[0].tail or "").strip():
+            return None
+        tails.add(text_of(last[0], 60))
+        if len(tails) > 1:
+            return None
+    tail = tails.pop()
+    return tail if tail and not any(ch.isdigit() for ch in tail) else None
+
+
+def looks_like_ingredients(items: list[str]) -> bool:
+    if not 2 <= len(items) <= 100:
+        return False
+    good = sum(1 for x in items if len(x) <= 200 and (
+        _QUANTITY.search(x) or _UNIT.search(x) or len(x.split()) <= 5))
+    mean = sum(len(x) for x in items) / len(items)
+    return good >= 0.75 * len(items) and mean <= 110 and max(len(x) for x in items) <= 400
+
+
+def looks_like_steps(items: list[str]) -> bool:
+    if not 1 <= len(items) <= 100:
+        return False
+    words = [len(x.split()) for x in items]
+    total = sum(len(x) for x in items)
+    return total >= 40 and max(words) >= 6 and (
+        len(items) == 1 or sum(w >= 4 for w in words) >= 0.5 * len(items))
+
+
+def clean(block: Block) -> None:
+    """Drop lines that repeat the block's title ("Ingredients"), widgets' lines and bullets."""
+    items = [_BULLET.sub("", x) for x in block.items]
+    keep = [x for x in items if x and (section_kind(x) is None or len(x) > 40)
+            and not re.fullmatch(r"\d{1,2}[.)]?", x) and not _UNIT_SWITCH.fullmatch(x)]
+    while keep and keep[0].endswith(":") and len(keep[0].split()) <= 5:
+        keep = keep[1:]  # "In your box:", "You will need:" label the list
+    if keep != block.items:
+        unbulleted = dict(zip(block.items, items, strict=True))
+        block.items = keep
+        block.groups = [(n, [unbulleted[x] for x in g if unbulleted[x] in keep])
+                        for n, g in block.groups]
+        block.groups = [(n, g) for n, g in block.groups if g]

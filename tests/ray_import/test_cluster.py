@@ -50,7 +50,8 @@ from ray_import import ImportConfig, run_import
 urls, out = json.loads(sys.argv[1]), sys.argv[2]
 sock = socket.socket(); sock.bind(("127.0.0.1", 0)); port = sock.getsockname()[1]; sock.close()
 # Metrics reach the endpoint once per report interval (Ray's default: 10 s); 1 s here, so the
-# loop below reads them about a second after the run instead of up to ten.
+# loop below reads them about a second after the run instead of up to ten. What it reads may be
+# an export from before the run ended: it waits until one counts a result for every URL.
 ray.init(num_cpus=2, include_dashboard=False, _metrics_export_port=port,
          _system_config={"metrics_report_interval_ms": 1000})
 summary = run_import(urls, ImportConfig(out=out, fetch={"per_host_interval_s": 0}))
@@ -58,8 +59,8 @@ deadline, lines = time.monotonic() + 60, []
 while time.monotonic() < deadline:
     text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5, trust_env=False).text
     lines = [l for l in text.splitlines() if l.startswith("ray_import_")]
-    if any(l.startswith("ray_import_recipes_total") for l in lines) and \
-            any(l.startswith("ray_import_step_seconds") for l in lines):
+    counted = sum(float(l.rsplit(" ", 1)[1]) for l in lines if l.startswith("ray_import_recipes_total"))
+    if counted >= len(urls) and any(l.startswith("ray_import_step_seconds") for l in lines):
         break
     time.sleep(0.25)
 print(json.dumps({"counts": summary.counts, "lines": lines}))

@@ -12,23 +12,11 @@ from scraper.errors import HTTPRejected
 from scraper.fetch import Fetcher
 from scraper.models import FetchedPage, NotModified
 from scraper.settings import FetchSettings
-from tests.crawl_site import CrawlSite, Response
+from tests.crawl_site import Response
 
 FAST = FetchSettings(connect_timeout_s=2, read_timeout_s=2, total_timeout_s=5, max_attempts=2,
                      backoff_base_s=0.01, backoff_max_s=0.02, per_host_interval_s=0)
 PATH = "/recipes/0001-pea-soup"
-
-
-@pytest.fixture(scope="module")
-def _site():
-    with CrawlSite(pages=2) as running:
-        yield running
-
-
-@pytest.fixture
-def site(_site):
-    _site.reset()
-    return _site
 
 
 def fetch(url: str, **validators) -> FetchedPage | NotModified:

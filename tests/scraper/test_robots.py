@@ -42,18 +42,6 @@ def fetch_rules(url: str, settings: FetchSettings = FAST) -> Robots:
     return asyncio.run(run())
 
 
-@pytest.fixture(scope="module")
-def _site():
-    with CrawlSite(pages=2) as running:
-        yield running
-
-
-@pytest.fixture
-def site(_site):
-    _site.reset()
-    return _site
-
-
 def serve_robots(site: CrawlSite, text: str, status: int = 200) -> None:
     site.files["/robots.txt"] = Response(text.encode(), status=status)
 

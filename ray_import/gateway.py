@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import zlib
 from typing import Any
+from urllib.parse import urlsplit
 
 import ray
 
@@ -43,6 +44,11 @@ class _FetchGateway:
             return StepFailure(kind=exc.kind, stage=exc.stage or "fetch", message=exc.message,
                                attempts=exc.attempts)
 
+    async def read_robots_ahead(self, urls: list[str]) -> int:
+        """Start reading the robots.txt of these queued URLs' origins (see RobotsCache.read_ahead)."""
+        robots = self._fetcher.robots
+        return robots.read_ahead(urls) if robots is not None else 0
+
     async def stats(self) -> dict[str, dict[str, float]]:
         return self._fetcher.stats()
 
@@ -67,10 +73,19 @@ class Gateways:
         self._actors = [actor.remote(settings, keep_body) for _ in range(count or settings.gateways)]
 
     def for_url(self, url: str) -> Any:
-        from urllib.parse import urlsplit
+        return self._actors[self._index(url)]
 
+    def _index(self, url: str) -> int:
         host = host_key(urlsplit(url).hostname)
-        return self._actors[zlib.crc32(host.encode()) % len(self._actors)]
+        return zlib.crc32(host.encode()) % len(self._actors)
+
+    def read_robots_ahead(self, urls: list[str]) -> None:
+        """Have each URL's gateway start reading its origin's robots.txt; answers nothing."""
+        by_actor: dict[int, list[str]] = {}
+        for url in urls:
+            by_actor.setdefault(self._index(url), []).append(url)
+        for index, group in by_actor.items():
+            self._actors[index].read_robots_ahead.remote(group)
 
     def stats(self) -> dict[str, dict[str, int]]:
         merged: dict[str, dict[str, int]] = {}

@@ -20,8 +20,11 @@ What it changes, and why each change leaves the output as the library gives it:
   `ingredient_groups` here skips a selector whose class names do not occur in the page's HTML
   (a class selector matches only an element whose `class` attribute holds that exact token, and
   an attribute can only hold it by writing it, or with a character reference, in which case
-  nothing is skipped), stops each select at its first match, and hands the library the
-  selectors it would have found, so the grouping itself is still the library's.
+  nothing is skipped), stops each select at its first match and asks each selector once.
+  The grouping (`_group` here) is the library's loop line for line but for one
+  thing: the library selects the headings under an element's parent once per element, and
+  the same parent's answer is the same, so it is asked once per parent (a `<ul>` of twenty
+  lines was twenty identical selects).
 
 Import this module, never patch recipe-scrapers elsewhere. The test named above fails loudly
 when a recipe-scrapers release moves what this relies on; the version range stays pinned in
@@ -42,7 +45,8 @@ from bs4 import BeautifulSoup
 from recipe_scrapers import _abstract
 from recipe_scrapers import scrape_html as _library_scrape_html
 from recipe_scrapers._abstract import AbstractScraper
-from recipe_scrapers._grouping_utils import DEFAULT_GROUPINGS, IngredientGroup, group_ingredients
+from recipe_scrapers._grouping_utils import DEFAULT_GROUPINGS, IngredientGroup, best_match
+from recipe_scrapers._utils import normalize_string
 
 #: The tree builder recipe-scrapers' soup is built with by `scrape_html` below.
 TREE_BUILDER = "lxml"
@@ -151,11 +155,13 @@ def _detect(html: str, soup: Any, exact: bool = False) -> tuple[str | None, str 
     not in the page (see the module docstring).
     """
     exact = exact or not _CHECKABLE or _CLASS_WITH_REFERENCE.search(html) is not None
+    known: dict[str, bool] = {}
 
     def present(selector: str) -> bool:
-        if not exact and not all(name in html for name in _class_names(selector)):
-            return False
-        return soup.select_one(selector) is not None
+        if selector not in known:
+            known[selector] = ((exact or all(name in html for name in _class_names(selector)))
+                               and soup.select_one(selector) is not None)
+        return known[selector]
 
     for _, headings, elements in DEFAULT_GROUPINGS:
         for heading in headings:
@@ -183,4 +189,35 @@ def ingredient_groups(scraper: AbstractScraper, ingredients: Callable[[], Any] |
     heading, element = _detect(html, scraper.soup, exact=exact)
     if heading is None or element is None:
         return [IngredientGroup(ingredients=lines)]
-    return group_ingredients(lines, scraper.soup, heading, element)
+    return _group(lines, scraper.soup, heading, element)
+
+
+def _group(ingredients_list: list[str], soup: Any, group_heading: str, group_element: str) -> list[IngredientGroup]:
+    """The library's `group_ingredients(ingredients_list, soup, group_heading, group_element)`.
+
+    Its body with explicit selectors, but `element.parent.select(group_heading)` asked once per
+    parent (`tests/scraper/test_recipe_scrapers_adapter.py` pins the library's body this copies).
+
+    Raises:
+        ValueError: as the library does, when the page's grouped lines are not the ingredients.
+    """
+    found_ingredients = soup.select(group_element)
+    if len(found_ingredients) != len(ingredients_list):
+        raise ValueError(
+            f"Found {len(found_ingredients)} grouped ingredients but was expecting to find {len(ingredients_list)}."
+        )
+    groupings: dict[str | None, list[str]] = {}
+    current_heading: str | None = None
+    headings_under: dict[int, tuple[Any, list[Any]]] = {}  # id(parent) -> (parent, its headings)
+    for element in soup.select(f"{group_heading}, {group_element}"):
+        parent = element.parent
+        entry = headings_under.get(id(parent))
+        if entry is None:  # the parent is kept in the entry, so its id is not reused meanwhile
+            entry = headings_under[id(parent)] = (parent, parent.select(group_heading))
+        if element in entry[1]:
+            current_heading = normalize_string(element.get_text()) or None
+            groupings.setdefault(current_heading, [])
+        else:
+            ingredient_text = normalize_string(element.get_text())
+            groupings.setdefault(current_heading, []).append(best_match(ingredient_text, ingredients_list))
+    return [IngredientGroup(purpose=heading, ingredients=items) for heading, items in groupings.items() if items]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -224,12 +224,39 @@ class RobotsCache:
         entry = self._entries.get(key)
         if entry is not None and entry[1] > self._clock():
             return entry[0]
+        return await asyncio.shield(self._reading(key, entry))
+
+    def _reading(self, key: str, entry: tuple[Robots, float] | None) -> asyncio.Task[Robots]:
+        """The read of `key` under way, started now if none is: one request per origin at a time."""
         task = self._pending.get(key)
         if task is None:
             task = asyncio.ensure_future(self._refresh(key, entry[0] if entry else None))
             self._pending[key] = task
             task.add_done_callback(lambda _done: self._pending.pop(key, None))
-        return await asyncio.shield(task)
+        return task
+
+    def read_ahead(self, urls: Iterable[str]) -> int:
+        """Start reading, in the background, the robots.txt of each URL's origin that is neither
+        cached nor being read; the number started. Call it inside the running loop.
+
+        Why: a page queued behind others then finds its rules read, and its host's interval since
+        that request already passed, when its turn comes, instead of paying both in a row (one
+        site latency plus one interval per host, issue 15). The reads are the same requests
+        `get` would make, in the host's politeness turns; errors end up in the rules as in `get`.
+        """
+        started = 0
+        now = self._clock()
+        for url in urls:
+            try:
+                key = robots_url_for(url)
+            except ValueError:  # a malformed URL: its own fetch reports it
+                continue
+            entry = self._entries.get(key)
+            if key in self._pending or (entry is not None and entry[1] > now):
+                continue
+            self._reading(key, entry).add_done_callback(_retrieved)
+            started += 1
+        return started
 
     async def check(self, url: str, *, stage: str = "fetch") -> Robots:
         """`get(url)`, raising RobotsDisallowed when `url` is not allowed."""
@@ -258,3 +285,9 @@ class RobotsCache:
         while len(self._entries) > MAX_CACHED_ORIGINS:
             del self._entries[next(iter(self._entries))]
         return robots
+
+
+def _retrieved(read: asyncio.Future[Robots]) -> None:
+    """A read nobody awaits yet: its error is retrieved (the rules hold the outcome, see `get`)."""
+    if not read.cancelled():
+        read.exception()

@@ -12,7 +12,7 @@ import warnings
 import pytest
 from recipe_scrapers import SCRAPERS, _abstract, scrape_html
 from recipe_scrapers._abstract import AbstractScraper
-from recipe_scrapers._grouping_utils import DEFAULT_GROUPINGS
+from recipe_scrapers._grouping_utils import DEFAULT_GROUPINGS, group_ingredients
 
 from scraper import _recipe_scrapers_adapter as adapter
 
@@ -77,8 +77,19 @@ def test_recipe_scrapers_still_groups_ingredients_as_the_adapter_assumes():
     assert "return group_ingredients(self.ingredients(), self.soup)" in inspect.getsource(
         AbstractScraper.ingredient_groups)
     assert adapter.grouping_selectors_checkable()
-    params = list(inspect.signature(adapter.group_ingredients).parameters)
+    params = list(inspect.signature(group_ingredients).parameters)
     assert params == ["ingredients_list", "soup", "group_heading", "group_element"]
+    # adapter._group copies this body, with the parent's headings selected once per parent.
+    body = inspect.getsource(group_ingredients)
+    for line in ('found_ingredients = soup.select(group_element)',
+                 'elements = soup.select(f"{group_heading}, {group_element}")',
+                 "if element in element.parent.select(group_heading):",
+                 "current_heading = normalize_string(element.get_text()) or None",
+                 "ingredient_text = normalize_string(element.get_text())",
+                 "matched_ingredient = best_match(ingredient_text, ingredients_list)",
+                 "for heading, items in groupings.items()",
+                 "if items"):
+        assert line in body, line
 
 
 def test_outside_the_adapter_the_library_still_uses_html_parser():
@@ -131,6 +142,17 @@ def test_ingredient_groups_are_the_librarys(body, purposes):
     assert [g.purpose for g in groups] == purposes
     assert groups == plain.ingredient_groups()
     assert adapter.ingredient_groups(adapted, lambda: plain.ingredients()) == groups
+
+
+def test_grouping_with_more_lines_than_ingredients_raises_as_the_library_does():
+    url = f"https://{_default_groups_host()}/cake"
+    html = _page(WPRM.format(h="wprm-recipe-group-name").replace(
+        "</ul></div>", '<li class="wprm-recipe-ingredient">1 pinch salt</li></ul></div>', 1))
+    plain, adapted = _plain(html, url), adapter.scrape_html(html, url)
+    with pytest.raises(ValueError, match="Found 5 grouped ingredients but was expecting to find 4"):
+        plain.ingredient_groups()
+    with pytest.raises(ValueError, match="Found 5 grouped ingredients but was expecting to find 4"):
+        adapter.ingredient_groups(adapted)
 
 
 @needs_corpus

@@ -350,3 +350,55 @@ def test_the_cache_keeps_a_bounded_number_of_origins(monkeypatch):
 
     kept, fetches = asyncio.run(run())
     assert kept == ["https://b.example/robots.txt", "https://c.example/robots.txt"] and fetches == 3
+
+
+def test_read_ahead_reads_each_origin_once_in_the_background_and_the_page_finds_it_read(site):
+    serve_robots(site, "User-agent: *\nDisallow: /members/\n")
+    slow = FAST.model_copy(update={"per_host_interval_s": 0.4})
+    recipe, member = site.url(site.recipe_paths()[0]), site.url(site.member_paths()[0])
+
+    async def run() -> tuple[list[int], float, object, object, int]:
+        fetcher = Fetcher(slow, obey_robots=True)
+        try:
+            assert fetcher.robots is not None
+            started = [fetcher.robots.read_ahead([recipe, member, recipe]),
+                       fetcher.robots.read_ahead([site.url("/another")])]  # being read: not again
+            await asyncio.sleep(0.6)  # the robots.txt request and the host's interval after it
+            began = asyncio.get_running_loop().time()
+            page = await fetcher.fetch(recipe)
+            waited = asyncio.get_running_loop().time() - began
+            refused = None
+            try:
+                await fetcher.fetch(member)
+            except RobotsDisallowed as exc:
+                refused = exc
+            started.append(fetcher.robots.read_ahead([recipe]))  # cached: nothing started
+            return started, waited, page, refused, fetcher.robots.fetches
+        finally:
+            await fetcher.aclose()
+
+    started, waited, page, refused, fetches = asyncio.run(run())
+    assert started == [1, 0, 0] and fetches == 1
+    assert page.status == 200 and isinstance(refused, RobotsDisallowed)
+    assert waited < 0.3  # the interval since the robots.txt request had already passed
+    assert site.paths() == ["/robots.txt", site.recipe_paths()[0]]
+
+
+def test_a_failed_read_ahead_is_kept_as_the_rules_and_never_left_unretrieved(caplog):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # bound, never listening: connections are refused
+
+        async def run() -> tuple[int, Robots]:
+            fetcher = Fetcher(FAST, obey_robots=True)
+            try:
+                assert fetcher.robots is not None
+                started = fetcher.robots.read_ahead([f"http://127.0.0.1:{port}/a", "http://[bad/x"])
+                await asyncio.sleep(0.5)
+                return started, await fetcher.robots.get(f"http://127.0.0.1:{port}/b")
+            finally:
+                await fetcher.aclose()
+
+        started, robots = asyncio.run(run())
+    assert started == 1 and robots.verdict == "disallow_all"
+    assert "never retrieved" not in caplog.text

@@ -200,6 +200,19 @@ def records(db: sqlite3.Connection, outcome: str | None = None) -> Iterator[Page
         yield _record(row)
 
 
+def failed(db: sqlite3.Connection) -> Iterator[PageRecord]:
+    """The rows of fetched pages that made no recipe (no slug: `not_a_recipe` and the like), in
+    key order; a page a later run saved, or found a duplicate of, has a slug in its row."""
+    cursor = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM fetches WHERE slug IS NULL ORDER BY key")
+    for row in cursor:
+        yield _record(row)
+
+
+def made(db: sqlite3.Connection, key: str, slug: str) -> None:
+    """The URL key's archived page made the recipe `slug` after all (`reprocess --failed`)."""
+    db.execute("UPDATE fetches SET outcome='imported', slug=? WHERE key=?", (slug, key))
+
+
 def referenced(db: sqlite3.Connection) -> dict[str, int]:
     """The page hashes some row needs, with the stored size recorded (`PageArchive.verify`, `prune`)."""
     return dict(db.execute("SELECT sha256, max(stored_size) FROM fetches GROUP BY sha256"))

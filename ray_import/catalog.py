@@ -159,8 +159,10 @@ class _CatalogActor:
                     answer = rewrite(self._store, existing[0], key, document)
                 else:
                     slug = existing[0] if existing else unique_slug(document.get("title"), self._store.slug_taken)
+                    # A page reprocess made a recipe of at last (`--failed`): its fetch row says so.
                     self._store.write(slug, {**document, "slug": slug}, [key],
-                                      page=(key, page) if page is not None else None)
+                                      page=(key, page) if page is not None else None,
+                                      archived=key if reprocess and page is None else None)
                     answer = SaveAnswer("imported", slug)
             except SaveFailed as exc:
                 return SaveAnswer("failed", error_kind=exc.kind, error=exc.message)

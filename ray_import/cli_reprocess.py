@@ -26,6 +26,9 @@ from .errors import ConfigError
 @click.option("--where", "where", multiple=True, metavar="FIELD=VALUE",
               help="Only recipes whose FIELD matches VALUE (`*` wildcards; fields: extractor, parser, "
                    "importer_version, host, language); repeatable, all must match.")
+@click.option("--failed", is_flag=True,
+              help="Instead of the saved recipes, try again the archived pages that made no recipe "
+                   "(after an upgrade); those that make one now are saved under a new slug.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
               help="TOML config file (the LLM settings decide which pages go to the LLM, as in a run).")
 @click.option("--address", help="Ray cluster to join (default: RAY_ADDRESS, else a local instance).")
@@ -35,7 +38,7 @@ from .errors import ConfigError
               help="JSON report path [<out>/reports/reprocess-<time>.json].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-def reprocess_command(config_file: Path | None, only_changed: bool, where: tuple[str, ...],
+def reprocess_command(config_file: Path | None, only_changed: bool, where: tuple[str, ...], failed: bool,
                       report: Path | None, quiet: bool, debug: bool, **flags: Any) -> None:
     """Rebuild the saved recipes from the pages archived when they were fetched.
 
@@ -52,12 +55,14 @@ def reprocess_command(config_file: Path | None, only_changed: bool, where: tuple
         filters = parse_where(where)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
+    if failed and (only_changed or filters):
+        raise click.UsageError("--failed takes no --only-changed or --where (they select saved recipes)")
     if not Path(cfg.out).is_dir():
         raise click.UsageError(f"no output folder {cfg.out}")
     def start(sigterm: Any, failures: Any) -> Any:
         ensure_ray(cfg)
         sigterm.install()
-        return reprocess(cfg, only_changed=only_changed, where=filters, report_path=report,
+        return reprocess(cfg, only_changed=only_changed, where=filters, failed=failed, report_path=report,
                          progress=make_progress(None, quiet), on_result=failures)
 
     run_batch(start, debug=debug, quiet=quiet)

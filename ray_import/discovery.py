@@ -28,7 +28,8 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import BaseModel, ConfigDict, Field
 
 from scraper.errors import BadSitemap, InvalidURL, PageError, TooLarge
-from scraper.fetch import Fetcher, validate_url
+from scraper.fetch import Fetcher
+from scraper.url_values import validate_url
 from scraper.politeness import host_key
 from scraper.recipe_urls import recipe_score
 from scraper.robots import Robots, RobotsCache, crawl_interval, product_token, robots_url_for

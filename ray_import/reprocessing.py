@@ -15,6 +15,7 @@ nothing. The report says which fields changed in how many recipes (`compare`).
 from __future__ import annotations
 
 import fnmatch
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from scraper.charset import decode_html
 from scraper.models import FetchedPage
 from scraper.versions import current_versions, is_current
 
+from . import archive_index
 from .archive_index import PageRecord
 from .config import ImportConfig
 from .errors import CatalogError, ConfigError
@@ -165,13 +167,17 @@ def select(document: Mapping[str, Any], cfg: ImportConfig, *, only_changed: bool
 
 
 def selected_urls(folder: Path, cfg: ImportConfig, *, only_changed: bool = False,
-                  where: Mapping[str, str] | None = None) -> Iterator[tuple[None, str]]:
-    """The source URL of each saved recipe `select` keeps, read as the driver asks for more.
+                  where: Mapping[str, str] | None = None, failed: bool = False) -> Iterator[tuple[None, str]]:
+    """The source URL of each saved recipe `select` keeps, read as the driver asks for more;
+    with `failed`, instead, the URL of each archived page that made no recipe.
 
     A file is read only when a filter needs what it says; the index lists the recipes.
     """
     from .store import RecipeStore
 
+    if failed:
+        yield from _failed_urls(folder)
+        return
     store = RecipeStore(folder, readonly=True)  # a snapshot: the catalog actor writes meanwhile
     try:
         filtering = only_changed or bool(where)
@@ -185,11 +191,32 @@ def selected_urls(folder: Path, cfg: ImportConfig, *, only_changed: bool = False
         store.close()
 
 
+def _failed_urls(folder: Path) -> Iterator[tuple[None, str]]:
+    """The URL of each archived page that made no recipe, from the catalog's fetch rows.
+
+    Read through SQLite's WAL, as archive_pages.py reads the pages: the last run's rows are
+    there until a checkpoint, and the read-only store's snapshot (the main file only) misses them.
+    """
+    from .recipe_files import STATE_DIR
+    from .store import DB_NAME
+
+    path = folder / STATE_DIR / DB_NAME
+    if not path.is_file():
+        return
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        for record in archive_index.failed(db):
+            yield None, record.url
+    finally:
+        db.close()
+
+
 def reprocess(
     cfg: ImportConfig,
     *,
     only_changed: bool = False,
     where: Iterable[str] | Mapping[str, str] = (),
+    failed: bool = False,
     report_path: Path | None = None,
     progress: NullProgress | None = None,
     on_result: Callable[[ImportResult], None] | None = None,
@@ -201,16 +228,22 @@ def reprocess(
     Each result is `imported` (rewritten; `changed` names the fields), `unchanged`, or `failed`
     (e.g. `not_archived`: saved before the archive, or with `archive = false`); a failure leaves
     the saved file as it was. The summary's `changed` counts the recipes and fields that changed.
+    With `failed`, the pages tried are instead the archived ones that made no recipe (after an
+    upgrade that reads more pages): one that makes a recipe now is saved under a new slug
+    (`imported`), one that still makes none ends `failed` again, as in a run.
 
     Args:
         cfg: the resolved config (its LLM settings decide which pages go to the LLM, as in a run).
         only_changed: skip recipes made by the current versions of their steps.
         where: `field=value` filters (`extractor=schema.org`, `host=*.fr`; see WHERE_FIELDS).
+        failed: the archived pages that made no recipe, instead of the saved recipes; no
+            `only_changed` or `where` with it (they read saved recipes).
         report_path, progress, on_result, events, stop: as for `run_import`; the report is
             `<out>/reports/reprocess-<time>.json` by default.
 
     Raises:
-        ConfigError: a `where` filter is not `field=value` with a known field.
+        ConfigError: a `where` filter is not `field=value` with a known field; `failed` with
+            `only_changed` or `where`.
         CatalogError: there is no output folder at `cfg.out`, or it cannot be used.
 
     Example:
@@ -222,11 +255,14 @@ def reprocess(
 
     items = [f"{name}={value}" for name, value in where.items()] if isinstance(where, Mapping) else where
     filters = parse_where(items)
+    if failed and (only_changed or filters):
+        raise ConfigError("--failed tries the pages that made no recipe: it takes no --only-changed "
+                          "or --where, which select saved recipes")
     folder = Path(cfg.out)
     if not folder.is_dir():
         raise CatalogError(f"no output folder {folder}")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return run_import(selected_urls(folder, cfg, only_changed=only_changed, where=filters),
+    return run_import(selected_urls(folder, cfg, only_changed=only_changed, where=filters, failed=failed),
                       cfg.model_copy(update={"refresh": True}), reprocess=True,
                       report_path=report_path or folder / "reports" / f"reprocess-{stamp}.json",
                       progress=progress, on_result=on_result, events=events, stop=stop)

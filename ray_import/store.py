@@ -280,11 +280,12 @@ class RecipeStore(StorePages):
 
     # -- writing ---------------------------------------------------------------------------
     def write(self, slug: str, document: dict[str, Any], extra_keys: list[str] = (),
-              page: tuple[str, PageCopy] | None = None) -> None:
+              page: tuple[str, PageCopy] | None = None, archived: str | None = None) -> None:
         """Write `<slug>.recipe.json` atomically and index it under its URL keys.
 
         `page` is the (URL key, fetched page) it was made from: archived first, and its fetch
-        row recorded in the same transaction as the recipe's.
+        row recorded in the same transaction as the recipe's. `archived` is instead the URL key
+        of an archived page it was made from again (`reprocess --failed`): that row gets the slug.
 
         Raises:
             DiskFull: no space left for the file or its index entry (nothing is left behind).
@@ -309,6 +310,8 @@ class RecipeStore(StorePages):
             for key in extra_keys:
                 self._db.execute("INSERT OR REPLACE INTO urls VALUES (?, ?)", (key, slug))
             archive_index.put(self._db, rows)
+            if archived is not None:
+                archive_index.made(self._db, archived, slug)
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             rollback(self._db)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from scraper.errors import InvalidURL
-from scraper.fetch import validate_url
+from scraper.url_values import validate_url
 from scraper.politeness import host_key
 
 TRACKING_PARAMS = {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid"}

@@ -22,7 +22,7 @@ import defusedxml.ElementTree as safe_xml
 from defusedxml import DefusedXmlException, EntitiesForbidden, ExternalReferenceForbidden
 
 from .errors import BadSitemap, InvalidURL
-from .fetch import validate_url
+from .url_values import validate_url
 
 # sitemaps.org: a sitemap file holds at most 50 000 URLs and 50 MB, uncompressed.
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024

@@ -164,3 +164,39 @@ def test_keep_duplicates_saves_every_copy_and_a_page_without_recipe_is_archived_
     assert [(r.url.rsplit("/", 1)[1], r.outcome) for r in archive_index.records(store._db, "not_a_recipe")] == [
         ("nodata-lemonade.html", "not_a_recipe")]
     store.close()
+
+
+def test_reprocess_failed_tries_the_archived_pages_that_made_no_recipe_again(make_config, tmp_path):
+    # Imported without an LLM, the page with no data fails and is archived; once an LLM is
+    # configured (as after an upgrade), `--failed` makes it from the archive, under a new slug.
+    site = _Site()
+    try:
+        urls = [u for u in site.urls() if "nodata" in u or "hummus" in u]
+        first = run_import(urls, make_config())
+    finally:
+        site.stop()
+    requests = site.requests
+    assert first.counts == {"imported": 1, "failed": 1}
+    out = make_config().out
+    assert [p.name for p in out.glob("*.recipe.json")] == ["silky-hummus.recipe.json"]
+
+    still = reprocess(make_config(), failed=True)  # no LLM yet: the page still makes no recipe
+    assert still.counts == {"failed": 1}
+    assert [r["error_kind"] for r in json.loads(Path(still.report).read_text("utf-8"))["results"]] == [
+        "not_a_recipe"]
+
+    with FakeLLM() as fake:
+        cfg = make_config(llm={"base_url": fake.base_url, "model": fake.options.model, "mode": "fallback",
+                               "backoff_base_s": 0.01})
+        again = reprocess(cfg, failed=True)
+        assert fake.stats["requests"] == 1
+    assert site.requests == requests  # nothing fetched: the page came from the archive
+    assert again.counts == {"imported": 1}, again.counts
+    [result] = json.loads(Path(again.report).read_text("utf-8"))["results"]
+    assert result["url"].endswith("/recipes/nodata-lemonade.html") and result["slug"]
+    saved = json.loads((out / f"{result['slug']}.recipe.json").read_text("utf-8"))
+    assert saved["provenance"]["extractor"].startswith("llm:") and saved["ingredients"]
+    assert reprocess(make_config(), failed=True).counts == {}  # its fetch row names the recipe now
+
+    bad = CliRunner().invoke(cli, ["reprocess", "--out", str(out), "--failed", "--only-changed"])
+    assert bad.exit_code == 2 and "--failed takes no --only-changed or --where" in bad.output

@@ -16,7 +16,8 @@ import pytest
 
 from scraper.errors import (ConnectFailed, FetchTimeout, HTTPRejected, InvalidURL, NotHTML,
                             ServerBusy, TooLarge)
-from scraper.fetch import MAX_URL_LENGTH, decode_html, fetch, parse_retry_after
+from scraper.fetch import decode_html, fetch
+from scraper.url_values import MAX_URL_LENGTH, parse_retry_after
 from scraper.retry import backoff_delay, call_with_retries
 from scraper.settings import FetchSettings
 

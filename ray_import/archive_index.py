@@ -193,18 +193,17 @@ def for_slug(db: sqlite3.Connection, slug: str) -> PageRecord | None:
 
 def records(db: sqlite3.Connection, outcome: str | None = None) -> Iterator[PageRecord]:
     """Every row in key order, or those with one outcome; streamed, not loaded at once."""
-    query = f"SELECT {', '.join(_COLUMNS)} FROM fetches"
-    cursor = db.execute(query + " WHERE outcome=? ORDER BY key", (outcome,)) if outcome else \
-        db.execute(query + " ORDER BY key")
-    for row in cursor:
-        yield _record(row)
+    return _rows(db, "WHERE outcome=?", (outcome,)) if outcome else _rows(db)
 
 
 def failed(db: sqlite3.Connection) -> Iterator[PageRecord]:
     """The rows of fetched pages that made no recipe (no slug: `not_a_recipe` and the like), in
     key order; a page a later run saved, or found a duplicate of, has a slug in its row."""
-    cursor = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM fetches WHERE slug IS NULL ORDER BY key")
-    for row in cursor:
+    return _rows(db, "WHERE slug IS NULL")
+
+
+def _rows(db: sqlite3.Connection, where: str = "", params: tuple[Any, ...] = ()) -> Iterator[PageRecord]:
+    for row in db.execute(f"SELECT {', '.join(_COLUMNS)} FROM fetches {where} ORDER BY key", params):
         yield _record(row)
 
 

@@ -13,7 +13,6 @@ the archive already. A URL without an archived page, or with a broken one, is a 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from scraper.errors import PageError
 from scraper.models import FetchedPage
 
-from . import archive_index
+from . import archive_index, index_db
 from .archive import PageArchive
 from .errors import PageNotArchived
 from .recipe_files import STATE_DIR
@@ -37,9 +36,7 @@ class _ArchiveReader:
 
     def __init__(self, folder: str) -> None:
         self._archive = PageArchive(Path(folder), readonly=True)
-        # Read-only beside the catalog actor, which writes (WAL: readers never block it).
-        path = Path(folder) / STATE_DIR / DB_NAME
-        self._db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        self._db = index_db.reader(Path(folder) / STATE_DIR / DB_NAME)
         self.pages = 0
         self.failed = 0
 

@@ -39,7 +39,6 @@ from .tasks import Enriched, Failed, NeedsLLM, Started, Step, submit, submit_fin
 POLL_S = 0.1  # longest wait for task output: how soon new work, a cancel or a stop is noticed
 IDLE_S = 0.5  # longest wait for new work while nothing runs
 EXPIRE_EVERY_S = 0.25  # how often running tasks are checked against task.timeout_s
-ROBOTS_AHEAD_HOSTS = 100_000  # origins remembered as asked to read robots.txt ahead (then forgotten)
 
 
 class Listener(Protocol):
@@ -101,10 +100,8 @@ class Driver:
         # Catalog saves under way: save ref → (URL, the task's output, when the save was sent).
         self.saving: dict[Any, tuple[_Flight, Enriched, float]] = {}
         self._next_expiry = 0.0
-        # Origins whose robots.txt the gateways were asked to read ahead (a bounded memory of them:
-        # asking again is harmless, the gateway's cache answers).
-        self._robots_ahead: set[str] | None = (
-            set() if isinstance(self.gateways, Gateways) and cfg.fetch.robots == "obey" else None)
+        # The gateways read queued URLs' robots.txt ahead; their cache skips what it has or reads.
+        self._robots_ahead = isinstance(self.gateways, Gateways) and cfg.fetch.robots == "obey"
 
     # -- the loop -----------------------------------------------------------------------------
 
@@ -139,7 +136,7 @@ class Driver:
     def _accept(self, taken: Taken) -> bool:
         for item in taken.claimed:
             self.queue.add(item)
-        if taken.claimed and self._robots_ahead is not None:
+        if taken.claimed and self._robots_ahead:
             self._read_robots_ahead(taken.claimed)
         answered = False
         for result in taken.answered:
@@ -149,17 +146,8 @@ class Driver:
 
     def _read_robots_ahead(self, claimed: Sequence[Claimed]) -> None:
         """Queued URLs' robots.txt read while earlier pages are fetched, not just before their own."""
-        assert self._robots_ahead is not None and isinstance(self.gateways, Gateways)
-        if len(self._robots_ahead) > ROBOTS_AHEAD_HOSTS:
-            self._robots_ahead.clear()
-        fresh = []
-        for item in claimed:
-            origin = "/".join(item.url.split("/", 3)[:3]).lower()  # scheme://host[:port]: one robots.txt
-            if origin not in self._robots_ahead:
-                self._robots_ahead.add(origin)
-                fresh.append(item.url)
-        if fresh:
-            self.gateways.read_robots_ahead(fresh)
+        assert isinstance(self.gateways, Gateways)
+        self.gateways.read_robots_ahead([item.url for item in claimed])
 
     def _submit(self, item: Claimed) -> None:
         gateway = self.gateways.for_url(item.url)

@@ -21,6 +21,7 @@ from scraper.errors import PageError
 from scraper.fetch import Fetcher
 from scraper.models import FetchedPage, NotModified
 from scraper.politeness import host_key
+from scraper.robots import robots_url_for
 from scraper.settings import FetchSettings
 
 from .results import StepFailure
@@ -81,11 +82,15 @@ class Gateways:
 
     def read_robots_ahead(self, urls: list[str]) -> None:
         """Have each URL's gateway start reading its origin's robots.txt; answers nothing."""
-        by_actor: dict[int, list[str]] = {}
+        by_actor: dict[int, dict[str, str]] = {}
         for url in urls:
-            by_actor.setdefault(self._index(url), []).append(url)
-        for index, group in by_actor.items():
-            self._actors[index].read_robots_ahead.remote(group)
+            try:
+                origin = robots_url_for(url)
+            except ValueError:  # a malformed URL: its own fetch reports it
+                continue
+            by_actor.setdefault(self._index(url), {}).setdefault(origin, url)
+        for index, firsts in by_actor.items():  # one URL per robots.txt
+            self._actors[index].read_robots_ahead.remote(list(firsts.values()))
 
     def stats(self) -> dict[str, dict[str, int]]:
         merged: dict[str, dict[str, int]] = {}

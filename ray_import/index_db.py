@@ -96,6 +96,13 @@ def memory() -> sqlite3.Connection:
     return prepare(sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False))
 
 
+def reader(path: Path) -> sqlite3.Connection:
+    """A read-only connection beside the catalog actor, which writes: it reads through the WAL
+    (the last run's rows are there until a checkpoint), and in WAL mode it never blocks the writer.
+    For writing commands only: unlike `snapshot`, it may create the -shm file."""
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+
+
 def snapshot(path: Path) -> tuple[sqlite3.Connection, str]:
     """The index at `path` copied into memory, and why it could not be read ("" when it could).
 

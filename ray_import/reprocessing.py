@@ -15,7 +15,6 @@ nothing. The report says which fields changed in how many recipes (`compare`).
 from __future__ import annotations
 
 import fnmatch
-import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -194,16 +193,17 @@ def selected_urls(folder: Path, cfg: ImportConfig, *, only_changed: bool = False
 def _failed_urls(folder: Path) -> Iterator[tuple[None, str]]:
     """The URL of each archived page that made no recipe, from the catalog's fetch rows.
 
-    Read through SQLite's WAL, as archive_pages.py reads the pages: the last run's rows are
-    there until a checkpoint, and the read-only store's snapshot (the main file only) misses them.
+    Read through SQLite's WAL (`index_db.reader`, as archive_pages.py reads the pages): the
+    read-only store's snapshot (the main file only) misses the last run's rows.
     """
+    from . import index_db
     from .recipe_files import STATE_DIR
     from .store import DB_NAME
 
     path = folder / STATE_DIR / DB_NAME
     if not path.is_file():
         return
-    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    db = index_db.reader(path)
     try:
         for record in archive_index.failed(db):
             yield None, record.url

@@ -103,6 +103,15 @@ def _author(schema: _Schema, node: dict[str, Any], data: PageData) -> str | None
     return clean_text(author) if isinstance(author, str) else None
 
 
+def _publisher(node: dict[str, Any] | None, data: PageData) -> str | None:
+    """The recipe's publisher (an Organization): the site's name where no WebSite node gives it."""
+    publisher = resolve(node.get("publisher"), data.by_id) if node else None
+    if isinstance(publisher, list) and publisher:
+        publisher = resolve(publisher[0], data.by_id)
+    name = publisher.get("name") if isinstance(publisher, dict) else None
+    return clean_text(name) if isinstance(name, str) else None
+
+
 def _ingredients(node: dict[str, Any], schema: _Schema, repairs: set[str]) -> tuple[list[str], list[IngredientGroup]]:
     raw = node.get("recipeIngredient") or node.get("ingredients")
     lines = []
@@ -118,9 +127,12 @@ def _ingredients(node: dict[str, Any], schema: _Schema, repairs: set[str]) -> tu
     lines, split = rp.split_ingredients(lines)
     if split:
         repairs.add("split_ingredients")
+    lines, marked = rp.strip_ingredient_marks(lines)
+    if marked:
+        repairs.add("strip_bullets")
     lines, groups, headed = rp.headings_to_groups(lines)
     if headed:
-        repairs.add("headings_to_groups")
+        repairs.add("headings_to_groups" if groups else "drop_section_titles")
     return lines, [IngredientGroup(purpose=p, ingredients=g) for p, g in groups]
 
 
@@ -164,7 +176,7 @@ def read_generic(html: str, url: str) -> dict[str, Any] | None:
         fill_from_html(fields, card, repairs)
     fill_details(fields, doc, repairs)
     fields["title"], stripped = rp.strip_site_name(
-        fields.get("title"), [data.website_name, meta["og_site_name"]])
+        fields.get("title"), [data.website_name, meta["og_site_name"], _publisher(node, data)])
     if stripped:
         repairs.add("strip_site_name")
     fields.update(canonical_url=meta["canonical_url"], language=clean_text(meta["language"]),

@@ -50,6 +50,7 @@ class Block:
     sources: set[int] = field(default_factory=set)
     link_chars: int = 0
     chars: int = 0
+    after: list[Any] = field(default_factory=list)  # the nodes from where prose ended the list
 
     def add(self, line: str, source: Any, group: str | None, links: int = 0) -> None:
         if not line or len(self.items) >= MAX_ITEMS:

@@ -166,6 +166,7 @@ def _collect(block: Block, nodes: list[Any], level: int, anchors: dict[int, str]
         state["first"] = False
         if state.get("listed") and tag not in ("ul", "ol", "dl", "table", "li") and not (
                 tag in ("div", "section", "article", "main") and node.find(".//li") is not None):
+            state["after"] = node  # where untitled steps may start
             raise _Stop  # prose after the section's list: the section is over
         if tag in ("ul", "ol", "dl", "table"):
             state["listed"] = True
@@ -286,8 +287,45 @@ def _read(walk: _Walk) -> list[Block]:
         except _Stop:
             pass
         if block.items:
+            block.after = _onwards(state["after"]) if kind == INGREDIENTS and "after" in state else []
             blocks.append(block)
     return blocks
+
+
+def _onwards(node: Any, limit: int = 200) -> list[Any]:
+    """`node` and what follows it in the page, as subtrees in document order (bounded)."""
+    out = [node]
+    for _ in range(_CLIMB + 2):
+        out.extend(node.itersiblings())
+        parent = node.getparent()
+        if parent is None or parent.tag in ("body", "html") or len(out) >= limit:
+            break
+        node = parent
+    return out[:limit]
+
+
+_WORD = re.compile(r"[^\W\d_]{4,}")
+
+
+def _untitled_steps(ingredients: Block, anchors: dict[int, str]) -> Block | None:
+    """The paragraphs right after a titled ingredients list, where no steps title follows.
+
+    Many pages title their ingredients and then just write the method ("Cut the carrots...").
+    With no title to vouch for them, the paragraphs count only when they name at least two of
+    the ingredients (a blog post's chatter after a list names none), so a page that lists
+    things and then talks about them stays "not confident".
+    """
+    if not ingredients.after:
+        return None
+    block = Block(kind=INSTRUCTIONS, order=ingredients.order + 1, title=None)
+    try:
+        _collect(block, ingredients.after, 7, anchors, {"budget": 3000, "group": None, "first": False})
+    except _Stop:
+        pass
+    clean(block)
+    text = " ".join(block.items).casefold()
+    named = {w for line in ingredients.items for w in _WORD.findall(line.casefold()) if w in text}
+    return block if block.items and len(named) >= 2 else None
 
 
 def _merge(blocks: list[Block]) -> list[Block]:
@@ -331,6 +369,8 @@ def find_sections(root: Any) -> tuple[Block | None, Block | None, bool, list[tup
     best = max(good, key=lambda r: len(r.items))
     after = [s for s in steps if s.order > best.order] or [s for s in steps if s.order < best.order][-1:]
     pair = after[0] if after else None
+    if pair is None:
+        pair = _untitled_steps(best, {id(el): kind for _, kind, el, _, _ in walk.anchors})
     trusted = (
         pair is not None
         and looks_like_steps(pair.items)

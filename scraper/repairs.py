@@ -15,11 +15,12 @@ from typing import Any
 from lxml import etree, html as lxml_html
 
 from ._parsing import clean_text
-from .html_vocab import is_bare_title
+from .html_vocab import INGREDIENTS, is_bare_title, section_kind
 
 _BR = re.compile(r"<br\s*/?>|\r\n|\r|\n", re.I)
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_HTML = re.compile(r"<(?:p|li|br|div|ol|ul|h[1-6])\b", re.I)
+_WORD_CHAR = re.compile(r"\w")
 _BULLET = re.compile(r"^\s*[*•·▪►✓✔]+\s+")
 _QUANTITY_START = re.compile(r"^\s*(?:\d|[½⅓⅔¼¾⅛]|one |two |a |an )", re.I)
 # "Step 1", "stap 2:", "Passo 3", "Étape 4", "1.", "2)" — a label that only numbers the step.
@@ -40,8 +41,8 @@ def _text(value: Any) -> str | None:
 def split_ingredients(lines: list[str]) -> tuple[list[str], bool]:
     """Split lines that hold several ingredients: newline- or <br>-joined, or one comma list.
 
-    A single line is split at commas only when most of its pieces start with a quantity
-    ("125ml milk, 1 tsp vinegar, 60ml oil"), so "1 onion, finely chopped" stays one line.
+    A single line is split at semicolons, else commas, only when most of its pieces start with
+    a quantity ("125ml milk, 1 tsp vinegar, 60ml oil"), so "1 onion, finely chopped" stays one.
     """
     out: list[str] = []
     changed = False
@@ -55,7 +56,7 @@ def split_ingredients(lines: list[str]) -> tuple[list[str], bool]:
         elif parts:
             out.append(" ".join(parts))
     if len(out) == 1:
-        pieces = [p.strip() for p in out[0].split(",") if p.strip()]
+        pieces = [p.strip() for p in out[0].split(";" if ";" in out[0] else ",") if p.strip()]
         quantified = sum(1 for p in pieces if _QUANTITY_START.match(p))
         if len(pieces) >= 3 and quantified >= 0.75 * len(pieces):
             return pieces, True
@@ -81,31 +82,64 @@ def headings_to_groups(lines: list[str]) -> tuple[list[str], list[tuple[str | No
     """Take group headings out of the ingredient lines and make them the groups' purposes.
 
     Returns the lines without headings, the groups (empty when the list had no heading), and
-    whether a heading was found. A heading with no line after it is dropped.
+    whether a heading was found. A heading with no line after it is dropped, and the list's own
+    title ("Ingredients:", "Zutaten für 4 Personen") is dropped without naming a group.
     """
-    if not any(is_heading(line) for line in lines):
+    titles = [section_kind(line) == INGREDIENTS for line in lines]
+    if not any(titles) and not any(is_heading(line) for line in lines):
         return lines, [], False
     groups: list[tuple[str | None, list[str]]] = []
     current: tuple[str | None, list[str]] = (None, [])
-    for line in lines:
-        if is_heading(line):
+    for line, title in zip(lines, titles, strict=True):
+        if title or is_heading(line):
             if current[1]:
                 groups.append(current)
-            current = (line.strip().rstrip(":").strip() or None, [])
+            # "Ingredients for the filling" names its group; "Ingredients:" or "Zutaten für 4
+            # Personen" only titles the list
+            bare = title and (is_bare_title(line) or any(ch.isdigit() for ch in line))
+            current = (None if bare else line.strip().rstrip(":").strip() or None, [])
         else:
             current[1].append(line)
     if current[1]:
         groups.append(current)
     kept = [line for _, group in groups for line in group]
+    if all(name is None for name, _ in groups):
+        groups = []
     return kept, groups, True
+
+
+_LIST_BULLET = re.compile(r"^\s*(?:[▢☐□✓✔]\s*|[*•·▪►◦○●\-–—]\s+)")
+
+
+def strip_ingredient_marks(lines: list[str]) -> tuple[list[str], bool]:
+    """'• 200 g flour', '▢ 1 egg', '—': a list's bullets, checkboxes and empty rows, not text.
+
+    Only a line's leading mark (followed by a space, or a checkbox) is removed, and a line with
+    no letter or digit left is dropped; "-1 °C" or "½ lemon" are left alone.
+    """
+    out, changed = [], False
+    for line in lines:
+        bare = _LIST_BULLET.sub("", line, count=1)
+        changed |= bare != line
+        if _WORD_CHAR.search(bare):
+            out.append(bare.strip())
+        else:
+            changed = True
+    return out, changed
 
 
 def is_step_label(name: str | None) -> bool:
     return bool(name) and bool(_STEP_LABEL.match(str(name)))
 
 
-def split_instruction_text(text: str) -> tuple[list[str], bool]:
-    """Steps out of one instructions string: its HTML blocks (<p>, <li>, <br>) or its lines."""
+def split_instruction_text(text: str, lines: bool = True) -> tuple[list[str], bool]:
+    """Steps out of one instructions string: its HTML blocks (<p>, <li>, <br>) or its lines.
+
+    `lines` False (a string that is already one item of a list) splits at HTML blocks only: a
+    bare line break inside a listed step is the step's own ("...wenden.\\r\\nTipp: ..."), as
+    recipe-scrapers reads it. Tags are replaced by a space so "flour.</p><p>Bake" keeps its words
+    apart. One string numbered "1. ... 2. ... 3. ..." is split at its numbers.
+    """
     if _BLOCK_HTML.search(text):
         try:
             fragment = lxml_html.fragment_fromstring(text, create_parent="div")
@@ -118,10 +152,58 @@ def split_instruction_text(text: str) -> tuple[list[str], bool]:
                 steps = []
                 for el in blocks:
                     steps.extend(t for t in (clean_text(x) for x in el.text_content().split("\n")) if t)
-                return steps, True
+                return steps, len(steps) > 1 or lines
+            for br in fragment.iter("br"):
+                br.tail = "\n" + (br.tail or "")
             text = fragment.text_content()
+            lines = True
+    if not lines:
+        return [t for t in [_text(text)] if t], False
     steps = [t for t in (_text(x) for x in re.split(r"\r\n|\r|\n", text)) if t]
+    if len(steps) == 1 and (numbered := _numbered_parts(steps[0])):
+        return numbered, True
     return steps, len(steps) > 1
+
+
+# "1. Mix ... 2. Bake ...": a number that starts a sentence (text start, or after ". ")
+_INLINE_NUMBER = re.compile(r"(?:^|(?<=[.!?]\s))(\d{1,2})[.)]\s+(?=\S)")
+
+
+def _numbered_parts(text: str) -> list[str] | None:
+    """One string that numbers its steps 1, 2, 3... in the text: the steps, else None."""
+    marks = list(_INLINE_NUMBER.finditer(text))
+    if len(marks) < 2 or marks[0].start() != 0:
+        return None
+    if [int(m.group(1)) for m in marks] != list(range(1, len(marks) + 1)):
+        return None
+    ends = [m.start() for m in marks[1:]] + [len(text)]
+    parts = [clean_text(text[m.end():end]) for m, end in zip(marks, ends, strict=True)]
+    return parts if all(parts) else None
+
+
+# "Step 1: Mix", "1. Mix", "Étape 2 - Cuire": a number printed at the start of each step's text
+_NUMBERED_TEXT = re.compile(
+    r"^\s*(?:(?:step|stap|passo|paso|etape|étape|schritt|fase|krok|lépés|steg|trin|vaihe)\s*"
+    r"(\d{1,2})\s*[.:)\-–]?\s*|(\d{1,2})\s*[.:)\-–]\s+)", re.I)
+
+
+def _number_of(mark: re.Match[str]) -> int:
+    return int(mark.group(1) or mark.group(2))
+
+
+def drop_text_numbers(steps: list[str]) -> tuple[list[str], bool]:
+    """'Step 1: Mix', 'Step 2: Bake' → 'Mix', 'Bake': the numbers a list shows, not the text.
+
+    Only a run numbered 1, 2, 3... from the first step is stripped, so "3 eggs go in" or a
+    list where one step happens to start with a number is left alone.
+    """
+    marks = [_NUMBERED_TEXT.match(x) for x in steps]
+    if len(steps) < 2 or not all(marks):
+        return steps, False
+    if [_number_of(m) for m in marks] != list(range(1, len(steps) + 1)):  # type: ignore[arg-type]
+        return steps, False
+    stripped = [x[m.end():].strip() for x, m in zip(steps, marks, strict=True)]  # type: ignore[union-attr]
+    return (stripped, True) if all(stripped) else (steps, False)
 
 
 def flatten_instructions(raw: Any) -> tuple[list[str], set[str]]:
@@ -152,7 +234,7 @@ def flatten_instructions(raw: Any) -> tuple[list[str], set[str]]:
                 walk(sub, depth + 1)
             return
         if isinstance(item, str):
-            parts, split = split_instruction_text(item)
+            parts, split = split_instruction_text(item, lines=depth == 0)
             if split and depth <= 1:
                 repairs.add("split_instructions")
             if split and any(is_bare_title(x) for x in parts):
@@ -174,12 +256,18 @@ def flatten_instructions(raw: Any) -> tuple[list[str], set[str]]:
         if isinstance(elements, dict) and text is None:
             text = elements.get("text")
         name = _text(item.get("name"))
-        text = _text(text)
+        parts = [text] if not isinstance(text, str) or not _BLOCK_HTML.search(text) else (
+            split_instruction_text(text, lines=False)[0])
+        if len(parts) > 1:
+            repairs.add("split_instructions")  # "<p>Mix.</p><p>Bake.</p>" in one HowToStep
+        text = _text(" ".join(str(p) for p in parts if p is not None)) if parts else None
         if name and (not text or not text.startswith(name.rstrip("."))):
             add_name(name)
         elif name and text and is_step_label(name):
             repairs.add("drop_step_numbers")
-        if text:
+        if len(parts) > 1:
+            steps.extend(t for t in (_text(p) for p in parts) if t)
+        elif text:
             steps.append(text)
 
     walk(raw, 0)
@@ -188,10 +276,15 @@ def flatten_instructions(raw: Any) -> tuple[list[str], set[str]]:
         bare = _BULLET.sub("", step)
         if bare != step:
             repairs.add("strip_bullets")
-        if bare and not is_step_label(bare):
+        if bare and not _WORD_CHAR.search(bare):
+            repairs.add("drop_empty_steps")  # "[{", "—": a broken template's leftovers, no step
+        elif bare and not is_step_label(bare):
             kept.append(bare)
         elif bare:
             repairs.add("drop_step_numbers")
+    kept, numbered = drop_text_numbers(kept)
+    if numbered:
+        repairs.add("drop_step_numbers")
     return kept, repairs
 
 

@@ -242,6 +242,11 @@ NEGATIVES = {
       <h1>Hydrating face cream 50 ml</h1><p class="price">€24.90</p>
       <h3>Ingredients</h3><p>Aqua, Glycerin, Butyrospermum Parkii Butter, Parfum, Limonene</p>
       <h3>How to use</h3><p>Apply morning and evening.</p>""",
+    "shopping list then chatter": """
+      <h1>My week in the kitchen</h1><h2>Ingredients</h2>
+      <ul><li>2 kg potatoes</li><li>500 g butter</li><li>1 l milk</li><li>6 eggs</li></ul>
+      <p>That was all I bought on Monday, and the rest of the week was a blur of school runs,
+      meetings and a broken boiler that the plumber only fixed on Friday evening.</p>""",
     "news article": """
       <h1>Council approves new budget</h1><p>The council voted on Tuesday.</p>
       <h2>Steps</h2><p>The next steps are a public hearing and a second vote in May.</p>""",
@@ -373,3 +378,15 @@ def test_a_screen_reader_only_h1_is_not_the_title():
     <h1><span>Millionaires' Shortbread</span></h1><h2>Ingredienser</h2><ul><li>130 g mel</li>
     <li>50 g farin</li></ul><h2>Fremgangsmåde</h2><ol><li>Kom mel og farin i en skål og rør det sammen.</li></ol>""")
     assert found is not None and found.title == "Millionaires' Shortbread"
+
+
+def test_steps_written_after_a_titled_list_without_a_title_of_their_own():
+    found = read("""<h1>Orange juice carrots</h1><h2>Ingredients</h2>
+      <ul><li>3 large carrots</li><li>250 ml orange juice</li><li>1/4 tsp salt</li><li>1 tbsp soy sauce</li></ul>
+      <p>Peel the carrots and cut them into thick rounds, then put them in a pan.</p>
+      <p>Cover with the orange juice, add the salt and boil for 10 minutes; stir in the soy sauce.</p>
+      <h2>Comments</h2><p>Lovely with rice, and the carrots keep for days.</p>""")
+    assert found is not None and found.confident and found.reader == "heading"
+    assert found.instructions == [
+        "Peel the carrots and cut them into thick rounds, then put them in a pan.",
+        "Cover with the orange juice, add the salt and boil for 10 minutes; stir in the soy sauce."]

@@ -304,3 +304,108 @@ def test_ingredients_that_only_name_the_groups_come_from_the_html():
     assert recipe.ingredients == ["2 oeufs (100g)", "70g de noisette", "200g de chocolat noir", "25cl de crème liquide"]
     assert _groups(recipe) == [("Biscuit Joconde", ["2 oeufs (100g)", "70g de noisette"]),
                                ("Ganache", ["200g de chocolat noir", "25cl de crème liquide"])]
+
+
+def test_bullets_stripped_from_steps_are_named():
+    recipe = extract(page({"recipeIngredient": ["1 egg"], "recipeInstructions": ["• Mix the eggs.", "• Bake."]}))
+    assert recipe.instructions == ["Mix the eggs.", "Bake."]
+    assert "strip_bullets" in recipe.repairs
+
+
+def test_steps_that_are_a_broken_templates_leftovers_are_dropped():
+    # "[{": a template that printed the start of its JSON instead of the steps
+    recipe = extract(page({"recipeIngredient": ["1 egg", "200 g flour"], "recipeInstructions": "[{"}))
+    assert recipe.instructions == []
+    assert "drop_empty_steps" in recipe.repairs
+    recipe = extract(page({"recipeIngredient": ["1 egg"], "recipeInstructions": ["—", "Mix.", "6)."]}))
+    assert recipe.instructions == ["Mix.", "6)."]  # a digit is kept: it may be the end of a sentence
+
+
+def test_a_broken_template_step_is_filled_from_the_html_list():
+    body = ("<h2>Method</h2><ol><li>Preheat the oven to 180 C and line a tray.</li>"
+            "<li>Whisk the egg with the flour until smooth.</li><li>Bake for 25 minutes.</li></ol>")
+    recipe = extract(page({"recipeIngredient": ["1 egg", "200 g flour"], "recipeInstructions": "[{"}, body=body))
+    assert recipe.instructions == ["Preheat the oven to 180 C and line a tray.",
+                                   "Whisk the egg with the flour until smooth.", "Bake for 25 minutes."]
+    assert {"drop_empty_steps", "instructions_from_html"} <= set(recipe.repairs)
+
+
+def test_numbers_printed_in_each_steps_text_are_dropped():
+    steps = [{"@type": "HowToStep", "text": "Step 1: Mix the flour."}, {"@type": "HowToStep", "text": "Step 2: Bake."}]
+    recipe = extract(page({"recipeIngredient": ["1 egg"], "recipeInstructions": steps}))
+    assert recipe.instructions == ["Mix the flour.", "Bake."]
+    assert "drop_step_numbers" in recipe.repairs
+    recipe = extract(page({"recipeIngredient": ["1 egg"], "recipeInstructions": ["1. Mix.", "2) Bake."]}))
+    assert recipe.instructions == ["Mix.", "Bake."]
+
+
+def test_steps_that_start_with_an_amount_keep_it():
+    for steps in (["1 egg is beaten.", "2 cups of milk are added."], ["3 eggs go in.", "Bake."],
+                  ["1.5 cups of milk go in.", "2. Bake."]):
+        recipe = extract(page({"recipeIngredient": ["1 egg"], "recipeInstructions": steps}))
+        assert recipe.instructions == steps and "drop_step_numbers" not in recipe.repairs
+
+
+def test_one_string_numbering_its_steps_is_split_at_the_numbers():
+    text = "1. Mix the flour and the egg. 2. Rest for 10 min. 3. Bake at 180 C."
+    recipe = extract(page({"recipeIngredient": ["1 egg"], "recipeInstructions": text}))
+    assert recipe.instructions == ["Mix the flour and the egg.", "Rest for 10 min.", "Bake at 180 C."]
+    assert "split_instructions" in recipe.repairs
+    kept = "Bake at 180 C. 2. Serve."  # not numbered from 1: one step, as written
+    assert extract(page({"recipeIngredient": ["1 egg"], "recipeInstructions": kept})).instructions == [kept]
+
+
+def test_html_paragraphs_inside_one_step_are_separate_steps():
+    steps = [{"@type": "HowToStep", "text": "<p>Mix the flour.</p><p>Bake 20 min.</p>"},
+             {"@type": "HowToStep", "text": "Cool.<br>Serve."}]
+    recipe = extract(page({"recipeIngredient": ["1 egg"], "recipeInstructions": steps}))
+    assert recipe.instructions == ["Mix the flour.", "Bake 20 min.", "Cool.", "Serve."]  # not "flour.Bake"
+    assert "split_instructions" in recipe.repairs
+
+
+def test_a_line_break_inside_a_listed_step_stays_in_the_step():
+    steps = ["Fry the pancakes on both sides.\r\nTip: a ring keeps them round.", "Serve."]
+    recipe = extract(page({"recipeIngredient": ["1 egg"], "recipeInstructions": steps}))
+    assert recipe.instructions == ["Fry the pancakes on both sides. Tip: a ring keeps them round.", "Serve."]
+    assert "split_instructions" not in recipe.repairs
+
+
+def test_ingredient_bullets_checkboxes_and_empty_rows_are_removed():
+    lines = ["• 200 g de farine", "▢1 œuf", "- 100 g de beurre", "—", "-1 °C water"]
+    recipe = extract(page({"recipeIngredient": lines, **STEPS}))
+    assert recipe.ingredients == ["200 g de farine", "1 œuf", "100 g de beurre", "-1 °C water"]
+    assert "strip_bullets" in recipe.repairs
+
+
+def test_the_lists_own_title_is_dropped_not_made_a_group():
+    recipe = extract(page({"recipeIngredient": ["Zutaten für 4 Personen", "200 g Mehl", "1 Ei"], **STEPS}))
+    assert recipe.ingredients == ["200 g Mehl", "1 Ei"] and recipe.ingredient_groups == []
+    assert "drop_section_titles" in recipe.repairs
+    lines = ["Ingredients:", "For the dough:", "200 g flour", "For the top:", "1 egg"]
+    recipe = extract(page({"recipeIngredient": lines, **STEPS}))
+    assert recipe.ingredients == ["200 g flour", "1 egg"]
+    assert [(g.purpose, g.ingredients) for g in recipe.ingredient_groups] == [
+        ("For the dough", ["200 g flour"]), ("For the top", ["1 egg"])]
+
+
+def test_semicolon_joined_ingredients_are_split():
+    recipe = extract(page({"recipeIngredient": ["200 g flour; 1 egg; 100 ml milk"], **STEPS}))
+    assert recipe.ingredients == ["200 g flour", "1 egg", "100 ml milk"]
+    assert "split_ingredients" in recipe.repairs
+
+
+def test_publisher_name_stripped_from_title():
+    recipe = extract(page({"name": "Tarte aux pommes | Mon Blog", "recipeIngredient": ["3 pommes"], **STEPS,
+                           "publisher": {"@type": "Organization", "name": "Mon Blog"}}))
+    assert recipe.title == "Tarte aux pommes"
+    assert "strip_site_name" in recipe.repairs
+
+
+def test_ingredients_only_in_the_html_card_fill_empty_structured_data():
+    body = ("<div class='tasty-recipes'><div class='tasty-recipes-ingredients'><ul>"
+            "<li>200 g flour</li><li>2 eggs</li><li>1 pinch salt</li></ul></div>"
+            "<div class='tasty-recipes-instructions'><ol><li>Whisk the eggs into the flour.</li>"
+            "<li>Bake for 20 minutes.</li></ol></div></div>")
+    recipe = extract(page({"recipeIngredient": [], **STEPS}, body=body))
+    assert recipe.ingredients == ["200 g flour", "2 eggs", "1 pinch salt"]
+    assert "ingredients_from_html" in recipe.repairs

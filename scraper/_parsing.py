@@ -60,6 +60,11 @@ def finite(value: object, maximum: float | None = None) -> float | None:
     return number
 
 
+#: a list's bullet or checkbox before a line ("• 200 g", "▢1 egg", "- 2 eggs"): glyphs stuck to the
+#: text, or ASCII dashes and stars followed by a space ("-1 °C" keeps its sign)
+LIST_BULLET = re.compile(r"^(?:[•·▪▫►▸✓✔◦●○■□▢➤➢→]+\s*|[-*–]\s+)")
+
+
 def clean_text(value: object) -> str | None:
     """Unescape, NFC, strip invisible and control characters, collapse whitespace; '' → None."""
     if value is None:

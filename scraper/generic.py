@@ -93,23 +93,18 @@ def _image(schema: _Schema, doc: Any, url: str, og_image: str | None) -> str | N
     return clean_text(best or image)
 
 
+def _named(value: Any, data: PageData) -> str | None:
+    """The name of a schema.org Person/Organization (or its @id, or a list's first), or a bare name."""
+    if isinstance(value, list) and value:
+        value = value[0]
+    value = resolve(value, data.by_id)
+    if isinstance(value, dict):
+        return clean_text(value.get("name"))
+    return clean_text(value) if isinstance(value, str) else None
+
+
 def _author(schema: _Schema, node: dict[str, Any], data: PageData) -> str | None:
-    author = node.get("author")
-    if isinstance(author, list) and author:
-        author = author[0]
-    author = resolve(author, data.by_id)
-    if isinstance(author, dict):
-        return clean_text(author.get("name"))
-    return clean_text(author) if isinstance(author, str) else None
-
-
-def _publisher(node: dict[str, Any] | None, data: PageData) -> str | None:
-    """The recipe's publisher (an Organization): the site's name where no WebSite node gives it."""
-    publisher = resolve(node.get("publisher"), data.by_id) if node else None
-    if isinstance(publisher, list) and publisher:
-        publisher = resolve(publisher[0], data.by_id)
-    name = publisher.get("name") if isinstance(publisher, dict) else None
-    return clean_text(name) if isinstance(name, str) else None
+    return _named(node.get("author"), data)
 
 
 def _ingredients(node: dict[str, Any], schema: _Schema, repairs: set[str]) -> tuple[list[str], list[IngredientGroup]]:
@@ -175,8 +170,9 @@ def read_generic(html: str, url: str) -> dict[str, Any] | None:
         fields = _from_schema(node, data, meta, doc, url, repairs)
         fill_from_html(fields, card, repairs)
     fill_details(fields, doc, repairs)
+    publisher = _named(node.get("publisher"), data) if node else None
     fields["title"], stripped = rp.strip_site_name(
-        fields.get("title"), [data.website_name, meta["og_site_name"], _publisher(node, data)])
+        fields.get("title"), [data.website_name, meta["og_site_name"], publisher])
     if stripped:
         repairs.add("strip_site_name")
     fields.update(canonical_url=meta["canonical_url"], language=clean_text(meta["language"]),

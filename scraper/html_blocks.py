@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._html import MAX_ITEMS, norm, text_of
+from ._parsing import LIST_BULLET
 from .html_vocab import section_kind
 
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
@@ -33,9 +34,6 @@ _UNIT = re.compile(
     re.I)
 _UNIT_SWITCH = re.compile(r"(?:(?:metric|imperial|us|cups|units?|customary|original|scale|"
                           r"[0-9½]x|/|\|)\s*){2,}", re.I)
-#: a bullet a page draws in an element of its own ("<div class='indicator'>•</div>130 g mel"):
-#: glyphs stuck to the text, or ASCII dashes and stars followed by a space
-_BULLET = re.compile(r"^(?:[•·▪▫►▸✓✔◦●○■□▢➤➢→]+\s*|[-*–]\s+)")
 
 
 @dataclass
@@ -50,7 +48,7 @@ class Block:
     sources: set[int] = field(default_factory=set)
     link_chars: int = 0
     chars: int = 0
-    after: list[Any] = field(default_factory=list)  # the nodes from where prose ended the list
+    after: Any = None  # the node where prose ended the list (untitled steps may start there)
 
     def add(self, line: str, source: Any, group: str | None, links: int = 0) -> None:
         if not line or len(self.items) >= MAX_ITEMS:
@@ -166,7 +164,7 @@ def looks_like_steps(items: list[str]) -> bool:
 
 def clean(block: Block) -> None:
     """Drop lines that repeat the block's title ("Ingredients"), widgets' lines and bullets."""
-    items = [_BULLET.sub("", x) for x in block.items]
+    items = [LIST_BULLET.sub("", x) for x in block.items]
     keep = [x for x in items if x and (section_kind(x) is None or len(x) > 40)
             and not re.fullmatch(r"\d{1,2}[.)]?", x) and not _UNIT_SWITCH.fullmatch(x)]
     while keep and keep[0].endswith(":") and len(keep[0].split()) <= 5:

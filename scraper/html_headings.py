@@ -287,7 +287,7 @@ def _read(walk: _Walk) -> list[Block]:
         except _Stop:
             pass
         if block.items:
-            block.after = _onwards(state["after"]) if kind == INGREDIENTS and "after" in state else []
+            block.after = state.get("after") if kind == INGREDIENTS else None
             blocks.append(block)
     return blocks
 
@@ -315,11 +315,11 @@ def _untitled_steps(ingredients: Block, anchors: dict[int, str]) -> Block | None
     the ingredients (a blog post's chatter after a list names none), so a page that lists
     things and then talks about them stays "not confident".
     """
-    if not ingredients.after:
+    if ingredients.after is None:
         return None
     block = Block(kind=INSTRUCTIONS, order=ingredients.order + 1, title=None)
     try:
-        _collect(block, ingredients.after, 7, anchors, {"budget": 3000, "group": None, "first": False})
+        _collect(block, _onwards(ingredients.after), 7, anchors, {"budget": 3000, "group": None, "first": False})
     except _Stop:
         pass
     clean(block)

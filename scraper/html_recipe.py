@@ -18,6 +18,7 @@ from .html_cards import find_card
 from .html_blocks import Block, looks_like_ingredients, looks_like_steps
 from .html_headings import find_sections
 from .html_vocab import is_bare_title, section_kind
+from .repairs import drop_text_numbers
 
 __all__ = ["HtmlRecipe", "find_html_recipe"]
 
@@ -165,11 +166,7 @@ def _unnumbered(steps: list[str]) -> list[str]:
 
     Only a run numbered 1, 2, 3... from the first step is stripped; "3 eggs go in" is kept.
     """
-    numbers = [_NUMBERED.match(x) for x in steps]
-    if len(steps) < 2 or not all(numbers) or [int(m.group(1)) for m in numbers] != list(
-            range(1, len(steps) + 1)):
-        return steps
-    return [x[m.end():] for x, m in zip(steps, numbers, strict=True)]
+    return drop_text_numbers(steps, _NUMBERED)[0]
 
 
 _TRAILING_YIELD = re.compile(r"\s+((?:serves|makes|yields?)\s+\d+(?:\s*-\s*\d+)?[\w ]{0,20})$", re.I)

@@ -14,7 +14,7 @@ from typing import Any
 
 from lxml import etree, html as lxml_html
 
-from ._parsing import clean_text
+from ._parsing import LIST_BULLET, clean_text
 from .html_vocab import INGREDIENTS, is_bare_title, section_kind
 
 _BR = re.compile(r"<br\s*/?>|\r\n|\r|\n", re.I)
@@ -24,11 +24,9 @@ _WORD_CHAR = re.compile(r"\w")
 _BULLET = re.compile(r"^\s*[*•·▪►✓✔]+\s+")
 _QUANTITY_START = re.compile(r"^\s*(?:\d|[½⅓⅔¼¾⅛]|one |two |a |an )", re.I)
 # "Step 1", "stap 2:", "Passo 3", "Étape 4", "1.", "2)" — a label that only numbers the step.
-_STEP_LABEL = re.compile(
-    r"^\s*(?:(?:step|stap|passo|paso|etape|étape|schritt|fase|krok|korak|lépés|steg|trin|vaihe|"
-    r"adım|bước|langkah|шаг|krok)\s*)?(?:n[°º.]?\s*)?\d{1,3}\s*[.:)\-–]?\s*$",
-    re.I,
-)
+_STEP_WORDS = (r"(?:step|stap|passo|paso|etape|étape|schritt|fase|krok|korak|lépés|steg|trin|vaihe|"
+               r"adım|bước|langkah|шаг)")
+_STEP_LABEL = re.compile(rf"^\s*(?:{_STEP_WORDS}\s*)?(?:n[°º.]?\s*)?\d{{1,3}}\s*[.:)\-–]?\s*$", re.I)
 _HEADING_START = re.compile(
     r"^(?:for (?:the )?|to (?:serve|garnish|finish)\b|pour (?:la |le |les |l')|für (?:den |die |das )?|"
     r"para (?:la |el |los |las )?|per (?:la |il |lo |i |le |l')|voor (?:de |het )?)", re.I)
@@ -108,9 +106,6 @@ def headings_to_groups(lines: list[str]) -> tuple[list[str], list[tuple[str | No
     return kept, groups, True
 
 
-_LIST_BULLET = re.compile(r"^\s*(?:[▢☐□✓✔]\s*|[*•·▪►◦○●\-–—]\s+)")
-
-
 def strip_ingredient_marks(lines: list[str]) -> tuple[list[str], bool]:
     """'• 200 g flour', '▢ 1 egg', '—': a list's bullets, checkboxes and empty rows, not text.
 
@@ -119,7 +114,7 @@ def strip_ingredient_marks(lines: list[str]) -> tuple[list[str], bool]:
     """
     out, changed = [], False
     for line in lines:
-        bare = _LIST_BULLET.sub("", line, count=1)
+        bare = LIST_BULLET.sub("", line.lstrip(), count=1)
         changed |= bare != line
         if _WORD_CHAR.search(bare):
             out.append(bare.strip())
@@ -183,24 +178,21 @@ def _numbered_parts(text: str) -> list[str] | None:
 
 # "Step 1: Mix", "1. Mix", "Étape 2 - Cuire": a number printed at the start of each step's text
 _NUMBERED_TEXT = re.compile(
-    r"^\s*(?:(?:step|stap|passo|paso|etape|étape|schritt|fase|krok|lépés|steg|trin|vaihe)\s*"
-    r"(\d{1,2})\s*[.:)\-–]?\s*|(\d{1,2})\s*[.:)\-–]\s+)", re.I)
+    rf"^\s*(?:{_STEP_WORDS}\s*(\d{{1,2}})\s*[.:)\-–]?\s*|(\d{{1,2}})\s*[.:)\-–]\s+)", re.I)
 
 
-def _number_of(mark: re.Match[str]) -> int:
-    return int(mark.group(1) or mark.group(2))
-
-
-def drop_text_numbers(steps: list[str]) -> tuple[list[str], bool]:
+def drop_text_numbers(steps: list[str], numbered: re.Pattern[str] = _NUMBERED_TEXT) -> tuple[list[str], bool]:
     """'Step 1: Mix', 'Step 2: Bake' → 'Mix', 'Bake': the numbers a list shows, not the text.
 
     Only a run numbered 1, 2, 3... from the first step is stripped, so "3 eggs go in" or a
-    list where one step happens to start with a number is left alone.
+    list where one step happens to start with a number is left alone. `numbered` matches a
+    step's number (its first non-empty group) and what to cut with it.
     """
-    marks = [_NUMBERED_TEXT.match(x) for x in steps]
+    marks = [numbered.match(x) for x in steps]
     if len(steps) < 2 or not all(marks):
         return steps, False
-    if [_number_of(m) for m in marks] != list(range(1, len(steps) + 1)):  # type: ignore[arg-type]
+    found = [int(next(g for g in m.groups() if g)) for m in marks]  # type: ignore[union-attr]
+    if found != list(range(1, len(steps) + 1)):
         return steps, False
     stripped = [x[m.end():].strip() for x, m in zip(steps, marks, strict=True)]  # type: ignore[union-attr]
     return (stripped, True) if all(stripped) else (steps, False)
@@ -256,17 +248,17 @@ def flatten_instructions(raw: Any) -> tuple[list[str], set[str]]:
         if isinstance(elements, dict) and text is None:
             text = elements.get("text")
         name = _text(item.get("name"))
-        parts = [text] if not isinstance(text, str) or not _BLOCK_HTML.search(text) else (
-            split_instruction_text(text, lines=False)[0])
+        parts = split_instruction_text(text, lines=False)[0] if isinstance(text, str) and (
+            _BLOCK_HTML.search(text)) else []
         if len(parts) > 1:
             repairs.add("split_instructions")  # "<p>Mix.</p><p>Bake.</p>" in one HowToStep
-        text = _text(" ".join(str(p) for p in parts if p is not None)) if parts else None
+        text = " ".join(parts) if parts else _text(text)
         if name and (not text or not text.startswith(name.rstrip("."))):
             add_name(name)
         elif name and text and is_step_label(name):
             repairs.add("drop_step_numbers")
         if len(parts) > 1:
-            steps.extend(t for t in (_text(p) for p in parts) if t)
+            steps.extend(parts)
         elif text:
             steps.append(text)
 

@@ -44,6 +44,20 @@ def nltk_available() -> bool:
     return True
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups off the items
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, every test on the session's Ray runs in one worker, in one group.
+
+    The suite runs in two xdist workers (`-n 2 --dist loadgroup`, see pyproject.toml) to keep CI
+    short. Only one of them may start the session's Ray instance: the tests that need it go to
+    one group, so there is still one `ray.init(num_cpus=2)` for the whole run; tests that need no
+    Ray, or that start a Ray of their own, are shared out among the workers.
+    """
+    for item in items:
+        if "ray_session" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("ray_session"))
+
+
 @pytest.fixture(autouse=True)
 def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     """No RAY_IMPORT_* or proxy variable of the developer's shell leaks into a test."""
@@ -54,10 +68,32 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(key)
 
 
+def _claim_the_session_ray(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Fail loudly, not slowly, if a second xdist worker is about to start the session's Ray.
+
+    `--dist loadgroup` keeps the Ray tests on one worker only while pytest-xdist can group them
+    (pytest 9.2 broke that silently: pytest-xdist#1386); a second instance would then double
+    the load on two cores rather than fail.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    claim = tmp_path_factory.getbasetemp().parent / "ray_session.claim"  # shared by the workers
+    try:
+        fd = os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        pytest.fail(f"xdist worker {worker} would start a second session Ray (the first is "
+                    f"{claim.read_text()}'s): the xdist_group 'ray_session' was not kept together")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(worker)
+
+
 @pytest.fixture(scope="session")
-def ray_session():
+def ray_session(tmp_path_factory):
     """One real local Ray instance (2 CPUs) for the whole test session."""
     import ray
+
+    _claim_the_session_ray(tmp_path_factory)
 
     from ray_import.config import ImportConfig
     from ray_import.runtime import ensure_ray

@@ -8,6 +8,12 @@ The 224 dev-corpus pages are read in one child process, without Ray or HTTP, thr
   unknown-host URLs, its fields read as ray-import read them before issue 14 (wild mode);
 - **known hosts**: `extract()` under the pages' real hosts (the site's own scraper).
 
+A fourth reading, **html only**, runs `extract()` once on the same pages under unknown hosts with
+their structured data removed (JSON-LD scripts; microdata and RDFa attributes): what the HTML
+readers alone make of 224 pages, where the corpus has only 19 pages without structured data. Its
+expected values are still the site scrapers' (mostly read from JSON-LD), so wording the HTML
+gives differently (quotes, fractions) counts as wrong.
+
 Each side is scored with score.py's comparison rules (the core fields and the all-core rate) and
 its CPU time per page (`time.process_time`, median of the repeats, order rotated) is reported.
 Goal: generic CPU per page ≤ the schema reader's, measured on the same pages in the same run.
@@ -117,6 +123,22 @@ def _schema_reader(row: dict[str, Any]) -> dict[str, Any] | None:
 
 
 READERS = {"generic": _generic, "schema_reader": _schema_reader, "known_hosts": _known}
+_RDF_ATTRS = ("itemprop", "itemtype", "itemscope", "property", "typeof")
+
+
+def _without_structured_data(text: str) -> str:
+    """The page less its JSON-LD and its microdata/RDFa attributes (OpenGraph metas are kept)."""
+    import lxml.html
+
+    doc = lxml.html.document_fromstring(text)
+    for script in doc.xpath("//script[contains(translate(@type, 'LDJSON', 'ldjson'), 'ld+json')]"):
+        script.getparent().remove(script)
+    for el in doc.xpath("//*[@itemprop or @itemtype or @itemscope or @property or @typeof]"):
+        if el.tag == "meta" and str(el.get("property", "")).startswith(("og:", "article:")):
+            continue
+        for name in _RDF_ATTRS:
+            el.attrib.pop(name, None)
+    return lxml.html.tostring(doc, encoding="unicode")
 
 
 def measure(repeats: int) -> dict[str, Any]:
@@ -133,8 +155,12 @@ def measure(repeats: int) -> dict[str, Any]:
             started = time.process_time()
             outputs[side] = [READERS[side](row) for row in rows]
             cpu[side].append(time.process_time() - started)
+    stripped = [dict(row, html_text=_without_structured_data(row["html_text"])) for row in rows]
+    started = time.process_time()
+    outputs["html_only"] = [_generic(row) for row in stripped]
+    cpu["html_only"] = [time.process_time() - started]
     result: dict[str, Any] = {"pages": len(rows), "repeats": repeats, "sides": {}}
-    for side in SIDES:
+    for side in (*SIDES, "html_only"):
         right = {f: 0 for f in score.FIELDS}
         all_core = found = 0
         extractors: dict[str, int] = {}
@@ -190,12 +216,16 @@ def markdown(result: dict[str, Any]) -> list[str]:
         f"The {result['pages']} dev-corpus pages read in one process (no Ray, no HTTP), {result['repeats']} "
         "repeat(s), CPU = `time.process_time` per page (median). **generic**: `extract()` under unknown hosts "
         "(our reader + repairs + HTML witness); **schema reader**: recipe-scrapers' wild mode on the same "
-        "URLs; **known hosts**: `extract()` under the real hosts (site scrapers). Scored with score.py's rules.",
+        "URLs; **known hosts**: `extract()` under the real hosts (site scrapers); **html_only**: `extract()` "
+        "under unknown hosts on the pages with their JSON-LD, microdata and RDFa removed (one run; "
+        "expected values are still the site scrapers'). Scored with score.py's rules.",
         "",
         "| side | all core fields right | " + " | ".join(core) + " | recipes found | CPU ms/page |",
         "|---|---|" + "---|" * len(core) + "---|---|",
     ]
-    for side in SIDES:
+    for side in (*SIDES, "html_only"):
+        if side not in s:
+            continue  # a result from before the html-only reading existed
         v = s[side]
         lines.append(f"| {side} | {v['all_core_pct']} % ({v['all_core']}/{result['pages']}) | "
                      + " | ".join(f"{v['field_pct'][f]}" for f in core)

@@ -14,6 +14,7 @@ import logging
 import warnings
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlsplit
 
 from recipe_scrapers._schemaorg import SchemaOrg
 from recipe_scrapers.plugins.best_image import BestImagePlugin
@@ -21,7 +22,7 @@ from recipe_scrapers._utils import normalize_string
 
 from . import repairs as rp
 from ._parsing import clean_list, clean_text, split_tags
-from .html_witness import card_groups, card_steps, fill_details, fill_from_html
+from .html_witness import card_groups, fill_details, fill_from_html
 from .models import IngredientGroup, Recipe
 from .schema_reader import PageData, main_recipe, page_meta, parse_page, read_structured, resolve
 
@@ -142,11 +143,14 @@ def _from_html(doc: Any, url: str) -> Any:
 
 
 def _from_card(card: Any, meta: dict[str, str | None]) -> dict[str, Any]:
+    total = card.total_time
+    if total is None and (card.prep_time or card.cook_time):
+        total = (card.prep_time or 0) + (card.cook_time or 0)  # as for JSON-LD with no totalTime
     return {
         "title": clean_text(card.title), "ingredients": clean_list(card.ingredients),
         "ingredient_groups": card_groups(card),
-        "instructions": card_steps(card), "yields": clean_text(card.yields),
-        "total_time": card.total_time, "prep_time": card.prep_time, "cook_time": card.cook_time,
+        "instructions": clean_list(card.instructions), "yields": clean_text(card.yields),
+        "total_time": total, "prep_time": card.prep_time, "cook_time": card.cook_time,
         "image": clean_text(meta["og_image"]), "site_name": clean_text(meta["og_site_name"]),
         "extractor": f"html:{card.reader}",
     }
@@ -172,7 +176,7 @@ def read_generic(html: str, url: str) -> dict[str, Any] | None:
     fill_details(fields, doc, repairs)
     publisher = _named(node.get("publisher"), data) if node else None
     fields["title"], stripped = rp.strip_site_name(
-        fields.get("title"), [data.website_name, meta["og_site_name"], publisher])
+        fields.get("title"), [data.website_name, meta["og_site_name"], publisher], urlsplit(url).hostname)
     if stripped:
         repairs.add("strip_site_name")
     fields.update(canonical_url=meta["canonical_url"], language=clean_text(meta["language"]),

@@ -15,7 +15,7 @@ from typing import Any
 
 from ._html import MAX_ITEMS, norm, text_of
 from ._parsing import LIST_BULLET
-from .html_vocab import section_kind
+from .html_vocab import is_step_title, section_kind
 
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _EMPHASIS = frozenset({"b", "strong", "i", "em", "u"})
@@ -66,9 +66,17 @@ def _short_title(text: str) -> bool:
     return bool(text) and len(text) <= 60 and len(text.split()) <= 8 and not text.endswith(".")
 
 
+# `<li class="ingredient-section">`, `<li class="sub-ingredient-title">`: an item the page marks as a title
+_TITLE_ITEM = re.compile(r"(?:section|title|heading|header|group)(?:\b|_|-|$)", re.I)
+
+
 def item_title(li: Any) -> str | None:
     """The group title a list item holds instead of a line (`<li><h3>Für den Teig</h3></li>`)."""
     children = [c for c in li if isinstance(c.tag, str)]
+    if _TITLE_ITEM.search(li.get("class") or ""):
+        text = text_of(li, 120)
+        if _short_title(text) and not any(ch.isdigit() for ch in text):
+            return text.rstrip(" :")
     if len(children) != 1 or children[0].tag not in _HEADING_TAGS:
         return None
     text = text_of(li, 120)
@@ -89,6 +97,22 @@ def emphasised_title(node: Any) -> str | None:
     emphasised = "".join(text_of(el, 120) for el in node.iter(*_EMPHASIS)
                          if el.getparent() is None or el.getparent().tag not in _EMPHASIS)
     if norm(emphasised).replace(" ", "") != text.replace(" ", "") or not _before_list(node):
+        return None
+    return text.rstrip(" :") or None
+
+
+def plain_title(node: Any) -> str | None:
+    """A short plain paragraph right before a list of ingredients ("<p>Coating</p><ul>…"), else None.
+
+    Only for ingredients, and only with no digit, so "<p>1 lemon</p><ul>…" stays a line; a
+    steps list has no such titles to tell from a one-line step.
+    """
+    if node.tag not in ("p", "div", "span") or any(isinstance(c.tag, str) for c in node):
+        return None
+    text = text_of(node, 120)
+    if not _short_title(text) or len(text.split()) > 5 or any(ch.isdigit() for ch in text):
+        return None
+    if not _before_list(node):
         return None
     return text.rstrip(" :") or None
 
@@ -147,10 +171,13 @@ def _repeated_tail(items: list[Any]) -> str | None:
 def looks_like_ingredients(items: list[str]) -> bool:
     if not 2 <= len(items) <= 100:
         return False
+    measured = sum(1 for x in items if len(x) <= 200 and (_QUANTITY.search(x) or _UNIT.search(x)))
     good = sum(1 for x in items if len(x) <= 200 and (
         _QUANTITY.search(x) or _UNIT.search(x) or len(x.split()) <= 5))
     mean = sum(len(x) for x in items) / len(items)
-    return good >= 0.75 * len(items) and mean <= 110 and max(len(x) for x in items) <= 400
+    # short lines alone are any list (names, tags, links): a quarter must give an amount
+    return (good >= 0.75 * len(items) and measured >= 0.25 * len(items) and mean <= 110
+            and max(len(x) for x in items) <= 400)
 
 
 def looks_like_steps(items: list[str]) -> bool:
@@ -165,7 +192,9 @@ def looks_like_steps(items: list[str]) -> bool:
 def clean(block: Block) -> None:
     """Drop lines that repeat the block's title ("Ingredients"), widgets' lines and bullets."""
     items = [LIST_BULLET.sub("", x) for x in block.items]
-    keep = [x for x in items if x and (section_kind(x) is None or len(x) > 40)
+    # "Passo 2 Leve ao forno.": a step with its number, not the title "Passo 2" alone
+    keep = [x for x in items if x and (section_kind(x) is None or len(x) > 40
+                                       or (is_step_title(x) and len(x.split()) > 3))
             and not re.fullmatch(r"\d{1,2}[.)]?", x) and not _UNIT_SWITCH.fullmatch(x)]
     while keep and keep[0].endswith(":") and len(keep[0].split()) <= 5:
         keep = keep[1:]  # "In your box:", "You will need:" label the list

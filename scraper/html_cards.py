@@ -137,7 +137,9 @@ def _section(container: Any, item: str | None, group: str | None, parts: tuple[s
     """The lines of one card section, in order, with the group headings met on the way.
 
     Steps keep their group headings as lines ("Glaze"), as schema.org HowToSection names read
-    by recipe-scrapers do, so card and JSON-LD readings compare equal.
+    by recipe-scrapers do, so card and JSON-LD readings compare equal. A heading with no step
+    after it ("*Note: watch the video above!") is left out, as the plugins' own JSON-LD leaves
+    out a section with no step.
     """
     is_item: Callable[[Any], bool]
     if item is None:
@@ -147,6 +149,7 @@ def _section(container: Any, item: str | None, group: str | None, parts: tuple[s
     lines: list[str] = []
     groups: list[tuple[str | None, list[str]]] = []
     current: str | None = None
+    pending: str | None = None  # a heading kept as a line once a step follows it
     skip_until: Any = None
     for el in container.iter():
         if not isinstance(el.tag, str):
@@ -158,6 +161,9 @@ def _section(container: Any, item: str | None, group: str | None, parts: tuple[s
         if is_item(el):
             line = _item_text(el, parts)
             if line:
+                if pending is not None:
+                    lines.append(pending)
+                    pending = None
                 lines.append(line)
                 if not groups or groups[-1][0] != current:
                     groups.append((current, []))
@@ -169,8 +175,8 @@ def _section(container: Any, item: str | None, group: str | None, parts: tuple[s
             name = text_of(el, 200)
             if name:
                 current = name.rstrip(":").strip() or None
-                if headings_as_lines and current and not _looks_like_header(current):
-                    lines.append(current)
+                pending = (current if headings_as_lines and current and not _looks_like_header(current)
+                           else None)
             skip_until = el
     if not lines and item is None:
         lines = [line for line in lines_of(container) if line][:MAX_ITEMS]

@@ -16,8 +16,8 @@ from typing import Any
 
 from ._html import MAX_ITEMS, MAX_NODES, classes, lines_of, norm, text_of
 from .html_blocks import (Block, clean, emphasised_title, list_lines, looks_like_ingredients,
-                          looks_like_steps)
-from .html_vocab import INGREDIENTS, INSTRUCTIONS, OTHER, section_kind
+                          looks_like_steps, plain_title)
+from .html_vocab import INGREDIENTS, INSTRUCTIONS, OTHER, is_step_title, section_kind
 
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _LABELS = frozenset({"strong", "b", "p", "div", "span", "dt", "th", "label", "summary", "legend",
@@ -77,6 +77,30 @@ def _has_control(el: Any) -> bool:
     return el.find(".//select") is not None
 
 
+def _in_list_item(el: Any) -> bool:
+    """`<li><h3>Passo 2</h3><p>…</p></li>`: the item is the step; its "Passo 2" only numbers it."""
+    parent = el.getparent()
+    for _ in range(3):
+        if parent is None:
+            return False
+        if parent.tag == "li":
+            return True
+        parent = parent.getparent()
+    return False
+
+
+def _is_widget(el: Any) -> bool:
+    """A short label with buttons or a number field ("Servings [-] 4 [+]"): a control, not a line.
+
+    A list item is never one (a checkbox or an "add to list" button beside an ingredient), and
+    neither is a text with a digit of its own ("2 eggs").
+    """
+    if el.tag == "li" or any(c.isdigit() for c in text_of(el, 60)):
+        return False
+    return _has_control(el) or bool(el.xpath(
+        ".//button|.//input[not(@type) or @type='number' or @type='text' or @type='range']"))
+
+
 def _is_heading_like(el: Any) -> bool:
     tag = el.tag
     if tag in HEADINGS:
@@ -101,7 +125,7 @@ def _walk(root: Any) -> _Walk:
             title = text_of(el, 120)
             if title and len(title) <= 60 and not _has_control(el):
                 kind = section_kind(title)
-                if kind is not None:
+                if kind is not None and not (is_step_title(title) and _in_list_item(el)):
                     walk.anchors.append((n, kind, el, False, title))
                     _number(el, walk, n)
                     continue
@@ -140,7 +164,7 @@ def _collect(block: Block, nodes: list[Any], level: int, anchors: dict[int, str]
         if state["budget"] <= 0 or len(block.items) >= MAX_ITEMS:
             raise _Stop
         if not isinstance(node.tag, str) or _noise(node) or _CONTROL.search(classes(node)) or (
-                len(text_of(node, 60)) <= 40 and _has_control(node)):
+                len(text_of(node, 60)) <= 40 and _is_widget(node)):
             continue
         tag = node.tag
         other = anchors.get(id(node))
@@ -160,8 +184,9 @@ def _collect(block: Block, nodes: list[Any], level: int, anchors: dict[int, str]
                 raise _Stop
             state["group"] = title.rstrip(" :")
             continue
-        if (title := emphasised_title(node)) is not None:
-            state["group"] = title  # "<p><b>For the glaze</b></p>" before its list
+        if (title := emphasised_title(node)) is not None or (
+                block.kind == INGREDIENTS and (title := plain_title(node)) is not None):
+            state["group"] = title  # "<p><b>For the glaze</b></p>", "<p>Coating</p>" before its list
             continue
         state["first"] = False
         if state.get("listed") and tag not in ("ul", "ol", "dl", "table", "li") and not (

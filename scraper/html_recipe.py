@@ -26,7 +26,7 @@ _YIELD = re.compile(
     r"(?:serves|servings?|yields?|makes|portions?|pour|für|for|para|per|voor|porzioni|"
     r"personas|personnes|personen|portionen|porties|raciones|stuks?|pieces|pièces)\b[^\d]{0,12}\d"
     r"|\d+\s*(?:servings?|portions?|personnes|personen|portionen|porties|personas|persone|porzioni|"
-    r"raciones|pers\.?)\b", re.I)
+    r"raciones|porsjon(?:er)?|portion(?:er)?|personer|pers\.?)\b", re.I)
 _SR_ONLY = re.compile(r"sr-only|screen-reader|visually-?hidden", re.I)
 _TIMES = (
     ("total_time", re.compile(r"total|gesamt|insgesamt|totale?|in totaal|totaal|ready in|"
@@ -68,8 +68,18 @@ def find_html_recipe(doc: Any, url: str) -> HtmlRecipe | None:
     return card
 
 
+# "Recette de crêpes", "Receita de bolo": the word "recipe" a page puts before the dish in its <h1>
+_RECIPE_OF = re.compile(r"^(?:recette (?:de |d'|d’|du |des )|receita (?:de |da |do |das |dos )|"
+                        r"receta (?:de |del )|ricetta (?:di |del |della )?)(?=\w)", re.I)
+
+
 def _title(doc: Any) -> str | None:
-    """The page's own title: its first <h1>, else og:title, else <title>."""
+    """The page's own title (its first <h1>, else og:title, else <title>), less "Recette de"."""
+    title = _page_title(doc)
+    return _RECIPE_OF.sub("", title, count=1) if title else title
+
+
+def _page_title(doc: Any) -> str | None:
     for h1 in doc.iter("h1"):
         if _SR_ONLY.search(h1.get("class") or ""):
             continue  # "<h1 class='heading__sr-only'>Navigation</h1>": for screen readers only
@@ -152,6 +162,7 @@ def _headings(doc: Any) -> HtmlRecipe | None:
         confident=trusted,
     )
     _details(recipe, [t for order, t in shorts if order < end + 1 and order > start - 400])
+    _leading_yield(recipe)
     _trailing_yield(recipe)
     recipe.instructions = _unnumbered(recipe.instructions)
     return recipe
@@ -165,11 +176,28 @@ def _unnumbered(steps: list[str]) -> list[str]:
     """'1. Mix', '2. Bake' typed into the page's list: the numbers a list shows, not the text.
 
     Only a run numbered 1, 2, 3... from the first step is stripped; "3 eggs go in" is kept.
+    A "Passo 1" heading over each step, read into its text, goes the same way.
     """
-    return drop_text_numbers(steps, _NUMBERED)[0]
+    return drop_text_numbers(drop_text_numbers(steps)[0], _NUMBERED)[0]
 
 
 _TRAILING_YIELD = re.compile(r"\s+((?:serves|makes|yields?)\s+\d+(?:\s*-\s*\d+)?[\w ]{0,20})$", re.I)
+
+
+def _leading_yield(recipe: HtmlRecipe) -> None:
+    """A "4 porsjoner" heading the ingredient list is the yield, not an ingredient."""
+    if len(recipe.ingredients) < 2:
+        return
+    first = recipe.ingredients[0]
+    found = _YIELD.search(first)
+    # the count is the whole line ("4 porsjoner", "Für 4 Personen"), not "4 portions of rice"
+    if found is None or found.start() > 0 or len(first[found.end():].split()) > 1:
+        return
+    recipe.ingredients = recipe.ingredients[1:]
+    recipe.ingredient_groups = [(name, [x for x in lines if x != first] if i == 0 else lines)
+                                for i, (name, lines) in enumerate(recipe.ingredient_groups)]
+    recipe.ingredient_groups = [(name, lines) for name, lines in recipe.ingredient_groups if lines]
+    recipe.yields = recipe.yields or yields_of(first)
 
 
 def _trailing_yield(recipe: HtmlRecipe) -> None:
@@ -192,8 +220,15 @@ def _details(recipe: HtmlRecipe, texts: list[str]) -> None:
                 start = count.start()  # "10 pieces — 20 minutes": the count before its noun
             recipe.yields = yields_of(text[start:])
         for key, label in _TIMES:
-            if getattr(recipe, key) is None and label.search(text):
-                value = minutes_of(text)
+            if getattr(recipe, key) is None and (found := label.search(text)):
+                value = minutes_of(_own_value(text, found.end()))
                 if value is None and index + 1 < len(texts):
                     value = minutes_of(texts[index + 1])
                 setattr(recipe, key, value)
+
+
+def _own_value(text: str, start: int) -> str:
+    """What follows a time's label, up to the next label: "Prep 10 min | Cook 25 min" has two."""
+    rest = text[start:]
+    ends = [m.start() for _, label in _TIMES if (m := label.search(rest))]
+    return rest[: min(ends)] if ends else rest

@@ -21,7 +21,8 @@ _WORDS = {
         "you will need", "you'll need", "shopping list", "ingrédients", "ingredientes",
         "ingredienti", "zutaten", "zutatenliste", "ingrediënten", "ingredienten", "benodigdheden",
         "ingredienser", "hozzávalók", "składniki", "ainekset", "ingrediente", "malzemeler",
-        "suroviny", "ingrediencie",
+        "suroviny", "ingrediencie", "lista de ingredientes", "liste des ingrédients",
+        "liste d'ingrédients", "lista degli ingredienti", "lista ingredienti", "ingrediëntenlijst",
     ],
     INSTRUCTIONS: [
         "instructions", "instruction", "directions", "method", "preparation", "steps",
@@ -35,6 +36,13 @@ _WORDS = {
         "fremgangsmåde", "fremgangsmåte", "tilberedning", "gör så här", "tillagning",
         "elkészítés", "przygotowanie", "sposób przygotowania", "valmistus", "valmistusohje",
         "postup", "hazırlanışı", "yapılışı", "mod de preparare",
+        # "how to make it" phrasings that title the steps
+        "how to cook", "zo maak je het", "zo maak je", "aan de slag", "come preparare",
+        "come si prepara", "cómo hacer", "cómo preparar", "como fazer", "modo de fazer",
+        "paso a paso", "passo a passo", "preparação", "modo de preparação", "mode de préparation",
+        "étape par étape",
+        "marche à suivre", "come fare", "slik gjør du", "slik gjør du det", "sådan gør du",
+        "så här gör du",
     ],
     OTHER: [
         "notes", "note", "nutrition", "nutrition facts", "tips", "equipment", "comments",
@@ -52,7 +60,8 @@ def _fold(text: str) -> str:
 
 _PATTERNS = {
     kind: re.compile(
-        r"^(?:\d+[.)]?\s*)?(?:the\s+|les\s+|die\s+|de\s+|los\s+|gli\s+|le\s+)?(?:"
+        r"^(?:\d+[.)]?\s*)?(?:the\s+|les\s+|la\s+|l'|le\s+|die\s+|der\s+|das\s+|de\s+|het\s+|"
+        r"los\s+|las\s+|el\s+|il\s+|gli\s+|os\s+|o\s+)?(?:"
         + "|".join(re.escape(_fold(w)) for w in sorted(words, key=len, reverse=True))
         + r")(?![\w'])"
     )

@@ -290,15 +290,39 @@ def repair_total_time(total: int | None, raw_total: Any, prep: int | None, cook:
     return total, False
 
 
-def strip_site_name(title: str | None, site_names: list[str | None]) -> tuple[str | None, bool]:
-    """'Lemon tart | My Blog' → 'Lemon tart' when 'My Blog' is the site's name."""
+_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ")
+
+
+def _host_labels(host: str | None) -> set[str]:
+    """'www.my-blog.co.uk' → {'myblog'}: the names a site's host spells, less www and suffixes."""
+    labels = (host or "").lower().split(".")[:-1]  # the last label is the top-level domain
+    return {_WORD_CHARS.sub("", x) for x in labels
+            if len(x) >= 2 and x not in ("www", "co", "com", "org", "net", "gov", "ac", "edu")}
+
+
+_WORD_CHARS = re.compile(r"\W|_")
+
+
+def strip_site_name(title: str | None, site_names: list[str | None],
+                    host: str | None = None) -> tuple[str | None, bool]:
+    """'Lemon tart | My Blog' → 'Lemon tart' when 'My Blog' is the site's name or its host's.
+
+    With no site name to go by (pages without structured data often have none), a last part
+    that spells a label of the page's host ("| Afghan Kitchen Recipes" on
+    afghankitchenrecipes.com, "- iG" on receitas.ig.com.br) is the site's name too.
+    """
     if not title:
         return title, False
+    labels = _host_labels(host)
+    for sep in _SEPARATORS:
+        head, found, tail = title.rpartition(sep)
+        if found and head.strip() and _WORD_CHARS.sub("", tail.lower()) in labels:
+            return head.strip(), True
     for site in site_names:
         site = (site or "").strip()
         if not site or len(site) >= len(title):
             continue
-        for sep in (" | ", " - ", " – ", " — ", " :: ", " · "):
+        for sep in _SEPARATORS:
             if title.lower().endswith((sep + site).lower()):
                 return title[: -len(sep + site)].strip(), True
             if title.lower().startswith((site + sep).lower()):

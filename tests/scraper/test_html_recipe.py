@@ -250,6 +250,10 @@ NEGATIVES = {
     "news article": """
       <h1>Council approves new budget</h1><p>The council voted on Tuesday.</p>
       <h2>Steps</h2><p>The next steps are a public hearing and a second vote in May.</p>""",
+    "french sports news with a 'La préparation' title": """
+      <h1>Les Bleus avant le match</h1><h2>Les ingrédients du succès</h2>
+      <ul><li>Mbappé</li><li>Griezmann</li><li>Maignan</li></ul>
+      <h2>La préparation</h2><p>L'équipe s'entraîne à Clairefontaine depuis lundi, sous la pluie.</p>""",
 }
 
 
@@ -390,3 +394,87 @@ def test_steps_written_after_a_titled_list_without_a_title_of_their_own():
     assert found.instructions == [
         "Peel the carrots and cut them into thick rounds, then put them in a pan.",
         "Cover with the orange juice, add the salt and boil for 10 minutes; stir in the soy sauce."]
+
+
+def test_a_card_group_heading_with_no_step_after_it_is_not_a_step():
+    """WPRM prints a note as an empty instruction group; its own JSON-LD has no such section."""
+    body = WPRM.replace(
+        '<div class="wprm-recipe-instruction-group"><ul>',
+        '<div class="wprm-recipe-instruction-group"><h4 class="wprm-recipe-group-name">'
+        'Watch how it is made in the video up there</h4><ul></ul></div>'
+        '<div class="wprm-recipe-instruction-group"><h4 class="wprm-recipe-group-name">Cookies</h4><ul>', 1)
+    found = read(body)
+    assert found is not None and found.confident
+    assert found.instructions == ["Cookies", "Cream the butter and eggs.", "Bake for 12 minutes.",
+                                  "Glaze", "Whisk the sugar with milk."]
+    assert read(WPRM).instructions[0] == "Cream the butter and eggs."  # no heading: none made up
+
+
+@pytest.mark.parametrize(("ing_title", "steps_title"), [
+    ("Lista de Ingredientes", "Como fazer"),
+    ("Ingredienti", "Come preparare la torta di mele"),
+    ("Ingrediënten", "Zo maak je het"),
+    ("Les ingrédients", "La préparation"),
+    ("Ingredientes", "Cómo hacer la receta"),
+])
+def test_more_ways_to_title_the_sections(ing_title, steps_title):
+    found = read(f"""<h1>Torta</h1><h2>{ing_title}</h2><ul><li>3 mele</li><li>200 g farina</li>
+      <li>2 uova</li></ul><h2>{steps_title}</h2><ol><li>Sbucciate le mele e tagliatele a fette.</li>
+      <li>Mescolate la farina con le uova e versate sulle mele.</li></ol>""")
+    assert found is not None and (found.reader, found.confident) == ("heading", True)
+    assert found.ingredients == ["3 mele", "200 g farina", "2 uova"]
+    assert len(found.instructions) == 2
+
+
+def test_a_step_heading_read_into_each_step_is_dropped():
+    found = read("""<h1>Coxa de frango</h1><h2>Ingredientes</h2><ul><li>500 g de coxas de frango</li>
+      <li>1 colher de mostarda</li></ul><h2>Modo de preparo</h2>
+      <ol><li><h3>Passo 1</h3> <p>Tempere as coxas de frango com a mostarda.</p></li>
+      <li><h3>Passo 2</h3> <p>Leve ao forno por 40 minutos.</p></li></ol>""")
+    assert found is not None and found.confident
+    assert found.instructions == ["Tempere as coxas de frango com a mostarda.", "Leve ao forno por 40 minutos."]
+
+
+def test_a_servings_stepper_inside_the_list_is_not_an_ingredient():
+    found = read("""<h1>Coxa de frango</h1><h2>Lista de Ingredientes</h2>
+      <div><span>Quantidade de porções</span><button>-</button><input type="number" value="5">
+      <button>+</button></div>
+      <ul><li><label><input type="checkbox"> Sal</label></li><li>500 g de coxas de frango</li></ul>
+      <h2>Modo de preparo</h2><ol><li>Tempere as coxas de frango com o sal e asse.</li></ol>""")
+    assert found is not None and found.confident
+    assert found.ingredients == ["Sal", "500 g de coxas de frango"]  # the checkbox line stays
+
+
+def test_each_time_label_reads_its_own_value():
+    found = read("""<h1>Chicken</h1><p>Serves 2 | Prep 10 min | Cook 25 min</p>
+      <h3>Ingredients</h3><ul><li>2 chicken thighs</li><li>1 tbsp oil</li></ul>
+      <h3>Method</h3><ol><li>Fry the chicken thighs in the oil until golden.</li></ol>""")
+    assert found is not None and found.confident
+    assert (found.prep_time, found.cook_time, found.total_time) == (10, 25, None)
+
+
+def test_list_items_and_plain_paragraphs_that_title_ingredient_groups():
+    found = read("""<h1>Meatball soup</h1><h3>Ingredients</h3><ul>
+      <li class="ingredient-section">For the meatballs</li><li>1 pound ground beef</li><li>1 egg</li>
+      <li class="ingredient-section">For the soup</li><li>6 cups chicken broth</li></ul>
+      <div><p>Coating</p><ul><li>1/3 cup sparkling sugar</li></ul></div>
+      <h3>Directions</h3><ol><li>Mix the beef with the egg and roll into small balls.</li></ol>""")
+    assert found is not None and found.confident
+    assert found.ingredients == ["1 pound ground beef", "1 egg", "6 cups chicken broth", "1/3 cup sparkling sugar"]
+    assert [name for name, _ in found.ingredient_groups] == ["For the meatballs", "For the soup", "Coating"]
+    kept = read("""<h1>Salad</h1><h3>Ingredients</h3><div><p>1 lemon</p><ul><li>2 tomatoes</li>
+      <li class="ingredient">Salt</li></ul></div>
+      <h3>Directions</h3><ol><li>Slice the tomatoes and squeeze the lemon over them.</li></ol>""")
+    assert kept is not None and kept.ingredients == ["1 lemon", "2 tomatoes", "Salt"]
+
+
+def test_a_servings_count_heading_the_ingredient_list_is_the_yield():
+    found = read("""<h1>Kylling</h1><h3>Ingredienser</h3><ul><li>4 porsjoner</li><li>1,3 kg hel kylling</li>
+      <li>3 ss flytende honning</li></ul><h3>Slik gjør du</h3><ol><li>Legg kyllingen i en form og
+      drypp honning over den.</li></ol>""")
+    assert found is not None and found.confident
+    assert found.ingredients == ["1,3 kg hel kylling", "3 ss flytende honning"]
+    assert found.yields == "4 servings"
+    rice = read("""<h1>Rice</h1><h3>Ingredients</h3><ul><li>4 portions of rice</li><li>1 onion</li></ul>
+      <h3>Method</h3><ol><li>Cook the rice with the chopped onion.</li></ol>""")
+    assert rice is not None and rice.ingredients == ["4 portions of rice", "1 onion"]

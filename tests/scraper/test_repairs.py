@@ -409,3 +409,49 @@ def test_ingredients_only_in_the_html_card_fill_empty_structured_data():
     recipe = extract(page({"recipeIngredient": [], **STEPS}, body=body))
     assert recipe.ingredients == ["200 g flour", "2 eggs", "1 pinch salt"]
     assert "ingredients_from_html" in recipe.repairs
+
+
+def html_only(body: str) -> FetchedPage:
+    html = f"<html lang='en'><head><title>Tart</title></head><body>{body}</body></html>"
+    return FetchedPage(url=URL, final_url=URL, status=200, content_type="text/html", encoding="utf-8",
+                       html=html, content_sha256="0" * 64, fetched_at=datetime(2024, 5, 1, tzinfo=UTC))
+
+
+CARD_ONLY = """<h1>Lemon tart</h1><div class="wprm-recipe-container"><div class="wprm-recipe">
+ <span class="wprm-recipe-details wprm-recipe-prep_time wprm-recipe-prep_time-minutes">20</span>
+ <span class="wprm-recipe-details wprm-recipe-cook_time wprm-recipe-cook_time-minutes">35</span>
+ <div class="wprm-recipe-ingredients-container"><ul>
+  <li class="wprm-recipe-ingredient">200 g flour</li><li class="wprm-recipe-ingredient">2 lemons</li></ul></div>
+ <div class="wprm-recipe-instructions-container">
+  <div class="wprm-recipe-instruction-group"><h4 class="wprm-recipe-group-name">Pastry</h4><ul>
+   <li class="wprm-recipe-instruction"><div class="wprm-recipe-instruction-text">Rub the flour with
+    the butter.</div></li></ul></div>
+  <div class="wprm-recipe-instruction-group"><h4 class="wprm-recipe-group-name">Filling</h4><ul>
+   <li class="wprm-recipe-instruction"><div class="wprm-recipe-instruction-text">Whisk the lemon
+    juice with the eggs.</div></li></ul></div>
+ </div></div></div>"""
+
+
+def test_a_card_read_alone_keeps_its_section_titles_and_sums_prep_and_cook():
+    """With no structured data the card speaks for the page: its steps read as its JSON-LD would."""
+    recipe = extract(html_only(CARD_ONLY))
+    assert recipe.extractor == "html:wprm"
+    assert recipe.instructions == ["Pastry", "Rub the flour with the butter.", "Filling",
+                                   "Whisk the lemon juice with the eggs."]
+    assert (recipe.prep_time, recipe.cook_time, recipe.total_time) == (20, 35, 55)
+
+
+def test_a_site_name_the_host_spells_is_stripped_from_the_title():
+    """No site name in the page's data: "Unknown Blog" is still unknown-blog.example's name."""
+    recipe = extract(page({"name": "Lemon tart | Unknown Blog", "recipeIngredient": ["2 lemons"], **STEPS}))
+    assert recipe.title == "Lemon tart" and "strip_site_name" in recipe.repairs
+    kept = extract(page({"name": "Lemon tart - Grandma's way", "recipeIngredient": ["2 lemons"], **STEPS}))
+    assert kept.title == "Lemon tart - Grandma's way" and "strip_site_name" not in kept.repairs
+    assert rp.strip_site_name("Estrogonofe - iG", [], "receitas.ig.com.br") == ("Estrogonofe", True)
+
+
+def test_recette_de_before_the_dish_in_an_html_title_is_dropped():
+    recipe = extract(html_only(CARD_ONLY.replace("<h1>Lemon tart</h1>", "<h1>Recette de Tarte au citron</h1>")))
+    assert recipe.title == "Tarte au citron"
+    same = extract(html_only(CARD_ONLY.replace("<h1>Lemon tart</h1>", "<h1>Recettes du monde</h1>")))
+    assert same.title == "Recettes du monde"  # no "de" after it: a title, not a prefix

@@ -168,6 +168,11 @@ def _repeated_tail(items: list[Any]) -> str | None:
     return tail if tail and not any(ch.isdigit() for ch in tail) else None
 
 
+def starts_with_amount(text: str) -> bool:
+    """'40 gr', '½ cup', 'een snufje': a line that opens with its quantity."""
+    return bool(re.match(r"\W{0,3}(?:\d|[½¼¾⅓⅔⅛⅜⅝⅞])", text))
+
+
 def looks_like_ingredients(items: list[str]) -> bool:
     if not 2 <= len(items) <= 100:
         return False

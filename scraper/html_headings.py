@@ -16,7 +16,7 @@ from typing import Any
 
 from ._html import MAX_ITEMS, MAX_NODES, classes, lines_of, norm, text_of
 from .html_blocks import (Block, clean, emphasised_title, list_lines, looks_like_ingredients,
-                          looks_like_steps, plain_title)
+                          looks_like_steps, plain_title, starts_with_amount)
 from .html_vocab import INGREDIENTS, INSTRUCTIONS, OTHER, is_step_title, section_kind
 
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
@@ -41,7 +41,7 @@ _BAD_CLASS = re.compile(r"button|toolbar|scale|header|title|label|toggle|print|j
 
 # Controls and recipe metadata inside a section (unit toggles, "Serves 4", ratings): not lines.
 _CONTROL = re.compile(r"button|\bbtn|toggle|tab-link|selector|yield|servings?\b|rating|"
-                      r"nutrition|recipe-info|recipe-meta|print|share|\bad\b|ads\b", re.I)
+                      r"nutrition|calori|recipe-info|recipe-meta|print|share|\bad\b|ads\b", re.I)
 # "Prep: 15 min.", "Recipe Type: Main Dishes": a label and its value, not a step
 _META_LINE = re.compile(r"^[^\W\d][\w '’-]{0,24}:\s*\S.{0,40}$")
 
@@ -217,17 +217,30 @@ def _collect(block: Block, nodes: list[Any], level: int, anchors: dict[int, str]
             _line(block, node, state)
 
 
+def _terms(node: Any) -> list[Any]:
+    """A <dl>'s dt and dd, also where HTML5 wraps each pair in a <div>."""
+    out = []
+    for child in node.iterchildren("dt", "dd", "div"):
+        out.extend(child.iterchildren("dt", "dd") if child.tag == "div" else [child])
+    return out
+
+
 def _pairs(block: Block, node: Any, state: dict[str, Any]) -> None:
-    """A definition list: each term with its description, "term: description"."""
+    """A definition list: each term with its description.
+
+    "brown sugar: 45 g" where the description is the amount; "40 gr ontbijtspek" where the
+    term is, as the line would be written.
+    """
     term = None
-    for child in node.iterchildren("dt", "dd"):
+    for child in _terms(node):
         if child.tag == "dt":
             if term:
                 block.add(term, node, state["group"], 0)
             term = text_of(child)
         else:
             value = text_of(child)
-            block.add(f"{term}: {value}" if term and value else term or value, child,
+            sep = " " if term and starts_with_amount(term) else ": "
+            block.add(f"{term}{sep}{value}" if term and value else term or value, child,
                       state["group"], _links(child))
             term = None
     if term:

@@ -478,3 +478,21 @@ def test_a_servings_count_heading_the_ingredient_list_is_the_yield():
     rice = read("""<h1>Rice</h1><h3>Ingredients</h3><ul><li>4 portions of rice</li><li>1 onion</li></ul>
       <h3>Method</h3><ol><li>Cook the rice with the chopped onion.</li></ol>""")
     assert rice is not None and rice.ingredients == ["4 portions of rice", "1 onion"]
+
+
+def test_a_definition_list_with_amounts_as_terms_in_div_wrappers():
+    found = read("""<h1>Boeuf bourguignon</h1><details open><summary><h2>Ingrediënten</h2></summary>
+      <div><dl><div><dt>40 gr</dt><dd>ontbijtspek</dd></div><div><dt>250 gr</dt><dd>runderriblappen</dd></div>
+      <div><dt>1</dt><dd>ui</dd></div></dl></div></details>
+      <h2>Bereiding</h2><ol><li>Bak de plakken ontbijtspek bruin en licht krokant in een droge pan.</li></ol>""")
+    assert found is not None and found.confident
+    assert found.ingredients == ["40 gr ontbijtspek", "250 gr runderriblappen", "1 ui"]
+
+
+def test_a_calories_widget_inside_the_ingredients_is_not_a_line():
+    found = read("""<h1>Bavarese</h1><div class="gz-ingredients"><h2>Ingredienti</h2>
+      <div class="gz-calories-portion-top"><span>312,8</span><div>Calorie per porzione</div></div>
+      <ul><li>Latte intero 200 ml</li><li>Tuorli 3</li><li>Zucchero 105 g</li></ul></div>
+      <h2>Preparazione</h2><ol><li>Scaldate il latte con la vaniglia e versatelo sui tuorli.</li></ol>""")
+    assert found is not None and found.confident
+    assert found.ingredients == ["Latte intero 200 ml", "Tuorli 3", "Zucchero 105 g"]

@@ -60,10 +60,24 @@ _HIDDEN = re.compile(r"(?:^|\s)(?:hidden|[\w-]*visuallyhidden|d-none|is-hidden|s
                      r"screen-reader-text)(?:\s|$)")
 
 
+def _section_header(el: Any) -> bool:
+    """A <header> inside an article or section titles it (HTML5); the page's own is site chrome."""
+    parent = el.getparent()
+    for _ in range(4):
+        if parent is None or parent.tag in ("body", "html"):
+            return False
+        if parent.tag in ("article", "section"):
+            return True
+        parent = parent.getparent()
+    return False
+
+
 def _noise(el: Any) -> bool:
     tag = el.tag
-    if not isinstance(tag, str) or tag in _SKIP:
+    if not isinstance(tag, str) or (tag in _SKIP and not (tag == "header" and _section_header(el))):
         return True
+    if tag in ("article", "main"):
+        return False  # the page's content, whatever its classes say ("sc-ad-container")
     attrs = classes(el)
     if "comment" in attrs or _HIDDEN.search(attrs) or el.get("hidden") is not None:
         return True

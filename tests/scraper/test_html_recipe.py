@@ -496,3 +496,17 @@ def test_a_calories_widget_inside_the_ingredients_is_not_a_line():
       <h2>Preparazione</h2><ol><li>Scaldate il latte con la vaniglia e versatelo sui tuorli.</li></ol>""")
     assert found is not None and found.confident
     assert found.ingredients == ["Latte intero 200 ml", "Tuorli 3", "Zucchero 105 g"]
+
+
+def test_section_headers_and_an_article_with_an_ad_class_are_read():
+    """HTML5 titles a section in its own <header>; only the page's <header> is site chrome."""
+    found = read("""<header><h2>Ingredients of the month</h2><ul><li>1 newsletter</li><li>2 ads</li></ul></header>
+      <article class="article right-rail sc-ad-container"><h1>Bell Pepper Sandwich</h1>
+      <section class="section--ingredients"><header><h2>Ingredients</h2></header>
+       <ul><li>1 medium bell pepper</li><li>2 ounces sliced ham</li></ul></section>
+      <section class="section--instructions"><header><h2>Steps to Make It</h2></header>
+       <ol><li>Cut the top off the pepper and scoop out the seeds.</li><li>Fill it with the ham.</li></ol>
+      </section></article>""")
+    assert found is not None and found.confident
+    assert found.ingredients == ["1 medium bell pepper", "2 ounces sliced ham"]
+    assert found.instructions[0] == "Cut the top off the pepper and scoop out the seeds."

@@ -170,15 +170,21 @@ def _repeated_tail(items: list[Any]) -> str | None:
 
 def starts_with_amount(text: str) -> bool:
     """'40 gr', '½ cup', 'een snufje': a line that opens with its quantity."""
-    return bool(re.match(r"\W{0,3}(?:\d|[½¼¾⅓⅔⅛⅜⅝⅞])", text))
+    return bool(_QUANTITY.search(text))
 
 
 def looks_like_ingredients(items: list[str]) -> bool:
     if not 2 <= len(items) <= 100:
         return False
-    measured = sum(1 for x in items if len(x) <= 200 and (_QUANTITY.search(x) or _UNIT.search(x)))
-    good = sum(1 for x in items if len(x) <= 200 and (
-        _QUANTITY.search(x) or _UNIT.search(x) or len(x.split()) <= 5))
+    measured = good = 0  # lines with an amount or unit; those, or short lines
+    for x in items:
+        if len(x) > 200:
+            continue
+        if _QUANTITY.search(x) or _UNIT.search(x):
+            measured += 1
+            good += 1
+        elif len(x.split()) <= 5:
+            good += 1
     mean = sum(len(x) for x in items) / len(items)
     # short lines alone are any list (names, tags, links): a quarter must give an amount
     return (good >= 0.75 * len(items) and measured >= 0.25 * len(items) and mean <= 110

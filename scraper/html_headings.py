@@ -60,13 +60,13 @@ _HIDDEN = re.compile(r"(?:^|\s)(?:hidden|[\w-]*visuallyhidden|d-none|is-hidden|s
                      r"screen-reader-text)(?:\s|$)")
 
 
-def _section_header(el: Any) -> bool:
-    """A <header> inside an article or section titles it (HTML5); the page's own is site chrome."""
+def _within(el: Any, tags: tuple[str, ...], depth: int) -> bool:
+    """Whether one of the `depth` nearest ancestors of `el` (below <body>) is one of `tags`."""
     parent = el.getparent()
-    for _ in range(4):
+    for _ in range(depth):
         if parent is None or parent.tag in ("body", "html"):
             return False
-        if parent.tag in ("article", "section"):
+        if parent.tag in tags:
             return True
         parent = parent.getparent()
     return False
@@ -74,7 +74,9 @@ def _section_header(el: Any) -> bool:
 
 def _noise(el: Any) -> bool:
     tag = el.tag
-    if not isinstance(tag, str) or (tag in _SKIP and not (tag == "header" and _section_header(el))):
+    # a <header> inside an article or section titles it (HTML5); the page's own is site chrome
+    if not isinstance(tag, str) or (tag in _SKIP and not (
+            tag == "header" and _within(el, ("article", "section"), 4))):
         return True
     if tag in ("article", "main"):
         return False  # the page's content, whatever its classes say ("sc-ad-container")
@@ -91,18 +93,6 @@ def _has_control(el: Any) -> bool:
     return el.find(".//select") is not None
 
 
-def _in_list_item(el: Any) -> bool:
-    """`<li><h3>Passo 2</h3><p>…</p></li>`: the item is the step; its "Passo 2" only numbers it."""
-    parent = el.getparent()
-    for _ in range(3):
-        if parent is None:
-            return False
-        if parent.tag == "li":
-            return True
-        parent = parent.getparent()
-    return False
-
-
 def _is_widget(el: Any) -> bool:
     """A short label with buttons or a number field ("Servings [-] 4 [+]"): a control, not a line.
 
@@ -111,8 +101,8 @@ def _is_widget(el: Any) -> bool:
     """
     if el.tag == "li" or any(c.isdigit() for c in text_of(el, 60)):
         return False
-    return _has_control(el) or bool(el.xpath(
-        ".//button|.//input[not(@type) or @type='number' or @type='text' or @type='range']"))
+    return bool(el.xpath(
+        ".//select|.//button|.//input[not(@type) or @type='number' or @type='text' or @type='range']"))
 
 
 def _is_heading_like(el: Any) -> bool:
@@ -139,7 +129,8 @@ def _walk(root: Any) -> _Walk:
             title = text_of(el, 120)
             if title and len(title) <= 60 and not _has_control(el):
                 kind = section_kind(title)
-                if kind is not None and not (is_step_title(title) and _in_list_item(el)):
+                # `<li><h3>Passo 2</h3><p>…</p></li>`: the item is the step, "Passo 2" numbers it
+                if kind is not None and not (is_step_title(title) and _within(el, ("li",), 3)):
                     walk.anchors.append((n, kind, el, False, title))
                     _number(el, walk, n)
                     continue

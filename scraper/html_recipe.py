@@ -194,9 +194,9 @@ def _leading_yield(recipe: HtmlRecipe) -> None:
     if found is None or found.start() > 0 or len(first[found.end():].split()) > 1:
         return
     recipe.ingredients = recipe.ingredients[1:]
-    recipe.ingredient_groups = [(name, [x for x in lines if x != first] if i == 0 else lines)
-                                for i, (name, lines) in enumerate(recipe.ingredient_groups)]
-    recipe.ingredient_groups = [(name, lines) for name, lines in recipe.ingredient_groups if lines]
+    if recipe.ingredient_groups:  # the count opens the first group's lines too
+        (name, lines), rest = recipe.ingredient_groups[0], recipe.ingredient_groups[1:]
+        recipe.ingredient_groups = ([(name, lines[1:])] if lines[1:] else []) + rest
     recipe.yields = recipe.yields or yields_of(first)
 
 

@@ -291,6 +291,7 @@ def repair_total_time(total: int | None, raw_total: Any, prep: int | None, cook:
 
 
 _SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ")
+_WORD_CHARS = re.compile(r"\W|_")
 
 
 def _host_labels(host: str | None) -> set[str]:
@@ -299,8 +300,6 @@ def _host_labels(host: str | None) -> set[str]:
     return {_WORD_CHARS.sub("", x) for x in labels
             if len(x) >= 2 and x not in ("www", "co", "com", "org", "net", "gov", "ac", "edu")}
 
-
-_WORD_CHARS = re.compile(r"\W|_")
 
 
 def strip_site_name(title: str | None, site_names: list[str | None],

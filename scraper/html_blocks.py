@@ -15,7 +15,7 @@ from typing import Any
 
 from ._html import MAX_ITEMS, norm, text_of
 from ._parsing import LIST_BULLET
-from .html_vocab import is_step_title, section_kind
+from .html_vocab import INGREDIENTS, is_step_title, section_kind
 
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _EMPHASIS = frozenset({"b", "strong", "i", "em", "u"})
@@ -32,6 +32,7 @@ _UNIT = re.compile(
     r"cucchia\w*|spicchi?|eetlepels?|theelepels?|snufje|teentjes?|stuks?|spsk|tsk|dåse|db|ek|"
     r"salt|salz|sel|sal|pepper|pfeffer|poivre|pimienta|pepe|peper|to taste|au goût|nach geschmack)\b",
     re.I)
+_DIGIT = re.compile(r"\d")
 _UNIT_SWITCH = re.compile(r"(?:(?:metric|imperial|us|cups|units?|customary|original|scale|"
                           r"[0-9½]x|/|\|)\s*){2,}", re.I)
 
@@ -59,7 +60,10 @@ class Block:
         self.groups[-1][1].append(line)
         self.sources.add(id(source))
         self.chars += len(line)
-        self.link_chars += links
+        # a shop's recipe links each product it names ("150 ml <a>MY VAY Mandeldrink</a>"); a
+        # line with its amount is an ingredient whatever it links, a bare link is a menu's
+        if not (self.kind == INGREDIENTS and _QUANTITY.search(line)):
+            self.link_chars += links
 
 
 def _short_title(text: str) -> bool:
@@ -183,8 +187,8 @@ def looks_like_ingredients(items: list[str]) -> bool:
         if _QUANTITY.search(x) or _UNIT.search(x):
             measured += 1
             good += 1
-        elif len(x.split()) <= 5:
-            good += 1
+        elif len(x.split()) <= 5 or (len(x.split()) <= 12 and _DIGIT.search(x)):
+            good += 1  # "Salt", "The thick end of 3 large carrots": a line a list of them holds
     mean = sum(len(x) for x in items) / len(items)
     # short lines alone are any list (names, tags, links): a quarter must give an amount
     return (good >= 0.75 * len(items) and measured >= 0.25 * len(items) and mean <= 110

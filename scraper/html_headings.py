@@ -17,7 +17,8 @@ from typing import Any
 from ._html import MAX_ITEMS, MAX_NODES, classes, lines_of, norm, text_of
 from .html_blocks import (Block, clean, emphasised_title, list_lines, looks_like_ingredients,
                           looks_like_steps, plain_title, starts_with_amount)
-from .html_vocab import INGREDIENTS, INSTRUCTIONS, OTHER, is_step_title, section_kind
+from .html_vocab import (INGREDIENTS, INSTRUCTIONS, OTHER, is_bare_title, is_recipe_heading,
+                         is_step_title, section_kind)
 
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _LABELS = frozenset({"strong", "b", "p", "div", "span", "dt", "th", "label", "summary", "legend",
@@ -39,6 +40,10 @@ _CLASS_KIND = (
 _BAD_CLASS = re.compile(r"button|toolbar|scale|header|title|label|toggle|print|jump|ad-slot|"
                         r"clipboard|count|nav|filter|search|tag", re.I)
 
+# WordPress's post_class() names the whole post after its terms ("post-2129 status-publish
+# ingredients-tequila"): a taxonomy, not a container of ingredients
+_POST_CLASS = re.compile(r"(?:^|\s)(?:post-\d+|status-publish|hentry)(?:\s|$)")
+
 # Controls and recipe metadata inside a section (unit toggles, "Serves 4", ratings): not lines.
 _CONTROL = re.compile(r"button|\bbtn|toggle|tab-link|selector|yield|servings?\b|rating|"
                       r"nutrition|calori|recipe-info|recipe-meta|print|share|\bad\b|ads\b", re.I)
@@ -54,6 +59,8 @@ class _Walk:
     order: dict[int, int] = field(default_factory=dict)
     keep: list[Any] = field(default_factory=list)  # holds the proxies so their ids stay unique
     short_texts: list[tuple[int, str]] = field(default_factory=list)
+    #: anchors that are a recipe's own heading ("Recipe: Orange Juice Carrots"): a list must follow
+    list_first: set[int] = field(default_factory=set)
 
 
 _HIDDEN = re.compile(r"(?:^|\s)(?:hidden|[\w-]*visuallyhidden|d-none|is-hidden|sr-only|"
@@ -134,10 +141,16 @@ def _walk(root: Any) -> _Walk:
                     walk.anchors.append((n, kind, el, False, title))
                     _number(el, walk, n)
                     continue
+                if el.tag in HEADINGS and is_recipe_heading(title):
+                    walk.anchors.append((n, INGREDIENTS, el, False, None))
+                    walk.list_first.add(id(el))
+                    walk.short_texts.append((n, title))  # "Pour 2 personnes" is the yield too
+                    _number(el, walk, n)
+                    continue
                 walk.short_texts.append((n, title))
         elif el.tag in _CONTAINERS:
             attrs = classes(el)
-            if attrs.strip() and not _BAD_CLASS.search(attrs):
+            if attrs.strip() and not _BAD_CLASS.search(attrs) and not _POST_CLASS.search(attrs):
                 for kind, pattern in _CLASS_KIND:
                     if pattern.search(attrs):
                         walk.anchors.append((n, kind, el, True, None))
@@ -186,6 +199,8 @@ def _collect(block: Block, nodes: list[Any], level: int, anchors: dict[int, str]
                 continue
             node_level = HEADINGS.get(tag, 7)
             if block.items and node_level <= level:
+                if block.kind == INGREDIENTS and tag in HEADINGS and section_kind(title) is None:
+                    state["after"] = node  # "Faites cuire le porridge": untitled steps may start here
                 raise _Stop
             state["group"] = title.rstrip(" :")
             continue
@@ -193,6 +208,9 @@ def _collect(block: Block, nodes: list[Any], level: int, anchors: dict[int, str]
                 block.kind == INGREDIENTS and (title := plain_title(node)) is not None):
             state["group"] = title  # "<p><b>For the glaze</b></p>", "<p>Coating</p>" before its list
             continue
+        if state.pop("list_first", False) and tag not in ("ul", "ol") and not (
+                tag in ("div", "section") and node.find(".//li") is not None):
+            raise _Stop  # a recipe's heading over prose: a story, not an ingredient list
         state["first"] = False
         if state.get("listed") and tag not in ("ul", "ol", "dl", "table", "li") and not (
                 tag in ("div", "section", "article", "main") and node.find(".//li") is not None):
@@ -211,8 +229,13 @@ def _collect(block: Block, nodes: list[Any], level: int, anchors: dict[int, str]
             _pairs(block, node, state)
         elif tag == "table":
             for tr in node.iter("tr"):
-                cells = [text_of(c, 300) for c in tr if isinstance(c.tag, str)]
-                block.add(norm(" ".join(c for c in cells if c)), tr, state["group"], _links(tr))
+                cells = [c for c in tr if isinstance(c.tag, str) and text_of(c, 300)]
+                texts = [text_of(c, 300) for c in cells]
+                if len(cells) == 1 and cells[0].tag == "th" and len(texts[0]) <= 60 and not any(
+                        ch.isdigit() for ch in texts[0]):
+                    state["group"] = texts[0].rstrip(" :")  # `<tr><th colspan=2>Zimt-Äpfel</th></tr>`
+                    continue
+                block.add(norm(" ".join(texts)), tr, state["group"], _links(tr))
         elif tag == "li":
             block.add(text_of(node), node, state["group"], _links(node))
         elif tag in ("div", "section", "article", "span", "main", "blockquote") and any(
@@ -223,9 +246,9 @@ def _collect(block: Block, nodes: list[Any], level: int, anchors: dict[int, str]
 
 
 def _terms(node: Any) -> list[Any]:
-    """A <dl>'s dt and dd, also where HTML5 wraps each pair in a <div>."""
+    """A <dl>'s dt and dd, also where HTML5 wraps each pair in a <div>, and its group headings."""
     out = []
-    for child in node.iterchildren("dt", "dd", "div"):
+    for child in node.iterchildren("dt", "dd", "div", *HEADINGS):
         out.extend(child.iterchildren("dt", "dd") if child.tag == "div" else [child])
     return out
 
@@ -238,18 +261,43 @@ def _pairs(block: Block, node: Any, state: dict[str, Any]) -> None:
     """
     term = None
     for child in _terms(node):
-        if child.tag == "dt":
+        if child.tag in HEADINGS:  # `<dl><h3>sauce</h3><dt>…`: the terms after it are its group
+            if term:
+                block.add(term, node, state["group"], 0)
+                term = None
+            state["group"] = text_of(child, 120).rstrip(" :") or state["group"]
+        elif child.tag == "dt":
             if term:
                 block.add(term, node, state["group"], 0)
             term = text_of(child)
+            if (cells := _cells(child)) is not None:  # `<dt><b>salt</b><u>1.25 g</u></dt>`
+                block.add(_pair(*cells), child, state["group"], 0)
+                term = None
         else:
             value = text_of(child)
-            sep = " " if term and starts_with_amount(term) else ": "
-            block.add(f"{term}{sep}{value}" if term and value else term or value, child,
+            block.add(_pair(term, value) if term and value else term or value, child,
                       state["group"], _links(child))
             term = None
     if term:
         block.add(term, node, state["group"], 0)
+
+
+def _pair(term: str, value: str) -> str:
+    """A name and its amount as one line: "40 gr ontbijtspek" as written, else "salt: 1.25 g"."""
+    return f"{term} {value}" if starts_with_amount(term) else f"{term}: {value}"
+
+
+def _cells(dt: Any) -> tuple[str, str] | None:
+    """A term laid out as two cells with nothing between them (name, then its amount), or None.
+
+    `<dt><a><b>salt</b></a><u>1.25 g</u></dt>` shows two columns; read as one text it would
+    be "salt1.25 g". Only elements with no text of the term's own between them count.
+    """
+    parts = [c for c in dt if isinstance(c.tag, str)]
+    if len(parts) != 2 or (dt.text or "").strip() or any((c.tail or "").strip() for c in parts):
+        return None
+    name, value = (text_of(c, 200) for c in parts)
+    return (name, value) if name and value else None
 
 
 def _line(block: Block, node: Any, state: dict[str, Any]) -> None:
@@ -307,7 +355,7 @@ def _read(walk: _Walk) -> list[Block]:
         if kind == OTHER:
             continue
         block = Block(kind=kind, order=order, title=title)
-        state = {"budget": 3000, "group": None, "first": True}
+        state = {"budget": 3000, "group": None, "first": True, "list_first": id(el) in walk.list_first}
         try:
             if by_class and el.tag == "dl":
                 _pairs(block, el, state)
@@ -335,16 +383,17 @@ def _read(walk: _Walk) -> list[Block]:
     return blocks
 
 
-def _onwards(node: Any, limit: int = 200) -> list[Any]:
-    """`node` and what follows it in the page, as subtrees in document order (bounded)."""
-    out = [node]
-    for _ in range(_CLIMB + 2):
-        out.extend(node.itersiblings())
+def _onwards(node: Any, limit: int = 200) -> list[list[Any]]:
+    """`node` and what follows it in the page: its later siblings, then its parents', level by level."""
+    levels, count = [[node, *node.itersiblings()]], 0
+    for _ in range(_CLIMB + 1):
+        count += len(levels[-1])
         parent = node.getparent()
-        if parent is None or parent.tag in ("body", "html") or len(out) >= limit:
+        if parent is None or parent.tag in ("body", "html") or count >= limit:
             break
         node = parent
-    return out[:limit]
+        levels.append(list(node.itersiblings()))
+    return levels
 
 
 _WORD = re.compile(r"[^\W\d_]{4,}")
@@ -361,8 +410,14 @@ def _untitled_steps(ingredients: Block, anchors: dict[int, str]) -> Block | None
     if ingredients.after is None:
         return None
     block = Block(kind=INSTRUCTIONS, order=ingredients.order + 1, title=None)
+    state = {"budget": 3000, "group": None, "first": False}
+    # from a heading ("Faites cuire le porridge"), its peers title more steps; a higher one ends them
+    top = HEADINGS.get(ingredients.after.tag, 8) - 1
     try:
-        _collect(block, _onwards(ingredients.after), 7, anchors, {"budget": 3000, "group": None, "first": False})
+        for level in _onwards(ingredients.after):
+            _collect(block, level, top, anchors, state)
+            if block.items:
+                break  # the steps end with their container: past it are the page's other parts
     except _Stop:
         pass
     clean(block)
@@ -399,10 +454,47 @@ def _merge(blocks: list[Block]) -> list[Block]:
     return runs
 
 
+_MAX_COMPONENTS = 4
+
+
+def _components(runs: list[Block]) -> list[Block]:
+    """A recipe written as components, each its ingredients then its steps, as one of each.
+
+    "<dl><h3>sauce</h3>…</dl><ul class=instructions>…</ul><dl><h3>topping</h3>…": the page's
+    ingredients are all the lists and its steps all the methods, in order. Only a strict
+    alternation of two to four pairs whose later ingredient lists each carry a group title of
+    their own counts: a roundup repeats bare "Ingredients" / "Method" titles per recipe (its
+    names sit above, outside the sections) and stays several recipes, so not one.
+    """
+    if not 4 <= len(runs) <= 2 * _MAX_COMPONENTS or len(runs) % 2:
+        return runs
+    firsts, seconds = runs[0::2], runs[1::2]
+    if any(r.kind != INGREDIENTS for r in firsts) or any(r.kind != INSTRUCTIONS for r in seconds):
+        return runs
+    if not all(looks_like_ingredients(r.items) for r in firsts) or not all(
+            looks_like_steps(r.items) for r in seconds):
+        return runs
+    for r in firsts[1:]:
+        name = r.groups[0][0] if r.groups else None
+        if not name or section_kind(name) is not None and is_bare_title(name):
+            return runs
+    merged = []
+    for part in (firsts, seconds):
+        whole = Block(kind=part[0].kind, order=part[0].order, title=part[0].title)
+        for r in part:
+            whole.items += r.items
+            whole.groups += r.groups
+            whole.sources |= r.sources
+            whole.chars += r.chars
+            whole.link_chars += r.link_chars
+        merged.append(whole)
+    return merged
+
+
 def find_sections(root: Any) -> tuple[Block | None, Block | None, bool, list[tuple[int, str]]]:
     """The page's ingredients block, its steps block, whether the pair is trusted, short texts."""
     walk = _walk(root)
-    runs = _merge(_read(walk))
+    runs = _components(_merge(_read(walk)))
     ingredients = [r for r in runs if r.kind == INGREDIENTS]
     steps = [r for r in runs if r.kind == INSTRUCTIONS]
     good = [r for r in ingredients if looks_like_ingredients(r.items)

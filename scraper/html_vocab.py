@@ -113,3 +113,31 @@ def is_bare_title(text: str | None) -> bool:
 def is_step_title(text: str | None) -> bool:
     """'Step 1', 'Étape 2': a numbered step's own heading."""
     return bool(text) and bool(_STEP.match(_fold(text)))
+
+
+# "Recipe: Orange Juice Carrots", "Recette", "Rezept für Apfelkuchen": a blog post's heading
+# over the recipe it then lists without titling its ingredients
+_RECIPE_HEADING = re.compile(
+    r"^(?:the\s+|la\s+|das\s+|la\s+|de\s+|het\s+|el\s+)?(?:recipe|recette|rezept|receta|ricetta|"
+    r"recept|receita|opskrift|oppskrift|przepis|resepti)(?:\s*$|\s*[:–—-]\s*\S|\s+(?:for|de|du|des|"
+    r"für|di|del|della|voor|para|na|til|för)\s+\S)")
+
+
+# "Pour 2 personnes :", "Pour 1 grand bol :", "Serves 4", "Für 12 Stück": the count a list of
+# ingredients is for, as a heading over that list
+_SERVINGS_HEADING = re.compile(
+    r"^(?:(?:pour|für|fur|for|para|per|voor|serves|makes|yields|til|för|dla)\s+)"
+    r"(?:\d{1,3}(?:\s*[-–à]\s*\d{1,3})?|two|four|six|deux|quatre|zwei|vier|sechs)"
+    r"(?:\s+[^\W\d_][\w'’.-]*){0,3}\s*:?$")
+
+
+def is_recipe_heading(text: str | None) -> bool:
+    """Whether a heading opens the recipe that follows it: its name or the servings it lists for.
+
+    "Recipe: Orange Juice Carrots", "Pour 2 personnes :": a blog post's heading over an
+    ingredients list it does not title otherwise.
+    """
+    if not text or len(text) > MAX_TITLE:
+        return False
+    folded = _fold(text)
+    return bool(_RECIPE_HEADING.match(folded) or _SERVINGS_HEADING.match(folded.strip(" *.")))

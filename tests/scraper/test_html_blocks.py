@@ -112,3 +112,16 @@ def test_the_yield_is_the_count_its_label_names_in_a_line_of_details():
     found = read("""<h2>10 pieces — 20 minutes</h2>
     <h2>Ingredients</h2><ul><li>45 g brown sugar</li><li>35 g sesame seeds</li></ul>""" + STEPS)
     assert found is not None and found.yields == "10 pieces"
+
+
+def test_a_line_with_its_amount_inside_counts_as_an_ingredient_line():
+    """"The thick end of 3 large carrots" opens with no amount but holds one: a line of a list."""
+    from scraper.html_blocks import looks_like_ingredients
+
+    lines = ["The thick end of 3 large carrots", "Orange juice (freshly squeezed is best but from a carton is fine)",
+             "1/4 tsp. salt", "1 whole red chili pepper", "1 Tbs. soy sauce", "1/2 Tbs. maple syrup"]
+    assert looks_like_ingredients(lines)
+    # a list of sentences with numbers in them is still no ingredient list
+    assert not looks_like_ingredients(["The team won 3 of its last 5 games at home this season",
+                                       "Attendance rose by 12 percent compared with the previous year",
+                                       "Tickets for the final go on sale on 4 June at noon"])

@@ -250,6 +250,11 @@ NEGATIVES = {
     "news article": """
       <h1>Council approves new budget</h1><p>The council voted on Tuesday.</p>
       <h2>Steps</h2><p>The next steps are a public hearing and a second vote in May.</p>""",
+    "a recipe heading over a story": """
+      <h1>Grandma's kitchen</h1><h2>Recipe for happiness</h2>
+      <p>Take 2 cups of patience and 1 tablespoon of humour, my grandmother used to say.</p>
+      <ul><li>Family</li><li>Friends</li><li>Sunday lunches</li></ul>
+      <p>She never wrote any of it down, and the family still argues about her apple pie.</p>""",
     "french sports news with a 'La préparation' title": """
       <h1>Les Bleus avant le match</h1><h2>Les ingrédients du succès</h2>
       <ul><li>Mbappé</li><li>Griezmann</li><li>Maignan</li></ul>
@@ -510,3 +515,111 @@ def test_section_headers_and_an_article_with_an_ad_class_are_read():
     assert found is not None and found.confident
     assert found.ingredients == ["1 medium bell pepper", "2 ounces sliced ham"]
     assert found.instructions[0] == "Cut the top off the pepper and scoop out the seeds."
+
+
+def test_a_recipe_heading_over_an_untitled_list_and_paragraph_steps():
+    """Older blogs write "Recipe: X", the ingredients list, then the method as paragraphs."""
+    found = read("""<h1>Bento Filler: Orange Juice Carrots</h1><p>Yet another carrot recipe, I know.</p>
+      <h3>Recipe: Orange Juice Carrots</h3>
+      <ul><li>The thick end of 3 large carrots</li><li>Orange juice (freshly squeezed is best)</li>
+      <li>1/4 tsp. salt</li><li>1 Tbs. soy sauce</li></ul>
+      <p>Peel the carrots and cut them into fairly thick rounds.</p>
+      <p>Put the carrots in a pan with enough orange juice to cover, add the salt and boil.</p>
+      <h3>Variation</h3><p>Omit the soy sauce and add a little stock powder instead.</p>""")
+    assert found is not None and found.confident
+    assert found.title == "Bento Filler: Orange Juice Carrots"
+    assert found.ingredients == ["The thick end of 3 large carrots", "Orange juice (freshly squeezed is best)",
+                                 "1/4 tsp. salt", "1 Tbs. soy sauce"]
+    assert found.instructions == ["Peel the carrots and cut them into fairly thick rounds.",
+                                  "Put the carrots in a pan with enough orange juice to cover, add the salt and boil."]
+
+
+def test_a_recipe_heading_needs_a_list_right_after_it():
+    """A paragraph first under "Recipe for ...": a story's lines and list, not an ingredient list."""
+    found = read("""<h1>Budget week</h1><h2>Recipe for disaster</h2>
+      <p>3 ministers resigned.</p><ul><li>2 bills failed</li><li>1 vote was delayed</li></ul>
+      <p>The ministers who resigned said the bills had been rushed through the chamber in May.</p>""")
+    assert found is None or not found.confident
+
+
+def test_components_each_with_its_ingredients_then_its_steps_are_one_recipe():
+    """Ingredients, steps, ingredients, steps: one recipe in parts, its lists as titled groups."""
+    found = read("""<main><h1>okonomiyaki</h1>
+      <dl class='ingredients'><h3>okonomiyaki</h3><dt><a href='n.html'><b>nagaimo</b></a><u>160 g, grated</u></dt>
+       <dt><a href='c.html'><b>chickpea flour</b></a><u>85 g</u></dt></dl>
+      <ul class='instructions'><li>Grate the nagaimo over a bowl and mix it with the flour.</li>
+       <li>Cook the batter in a hot pan for five minutes on each side.</li></ul>
+      <dl class='ingredients'><h3>sauce</h3><dt><a href='s.html'><b>soy sauce</b></a><u>60 ml</u></dt>
+       <dt><a href='m.html'><b>mirin</b></a><u>60 ml</u></dt></dl>
+      <ul class='instructions'><li>Mix the soy sauce and the mirin in a small bowl, then heat until thick.</li></ul>
+      </main>""")
+    assert found is not None and found.confident
+    assert found.ingredients == ["nagaimo: 160 g, grated", "chickpea flour: 85 g", "soy sauce: 60 ml", "mirin: 60 ml"]
+    assert found.ingredient_groups == [("okonomiyaki", ["nagaimo: 160 g, grated", "chickpea flour: 85 g"]),
+                                       ("sauce", ["soy sauce: 60 ml", "mirin: 60 ml"])]
+    assert len(found.instructions) == 3
+    assert found.instructions[-1].startswith("Mix the soy sauce")
+
+
+def test_components_with_bare_titles_stay_apart():
+    """Without a group title of its own, a second ingredients list is another recipe's."""
+    found = read("""<h1>Two soups</h1><h2>Ingredients</h2><ul><li>2 leeks</li><li>1 l stock</li></ul>
+      <h2>Method</h2><ol><li>Simmer the leeks in the stock for twenty minutes.</li></ol>
+      <h2>Ingredients</h2><ul><li>4 carrots</li><li>1 l water</li><li>1 onion</li></ul>
+      <h2>Method</h2><ol><li>Boil the carrots and the onion in the water until soft.</li></ol>""")
+    assert found is not None
+    assert found.ingredients == ["4 carrots", "1 l water", "1 onion"]
+
+
+def test_a_servings_heading_over_the_list_then_step_group_headings():
+    """"Pour 1 grand bol :" heads the list (and is the yield); the method follows under headings of its own."""
+    found = read("""<article><h1>Porridge à l'orange</h1><p>Un bol pour bien commencer la journée.</p>
+      <h3>Pour 1 grand bol :</h3><p><strong>Base porridge</strong></p>
+      <ul><li>50 g de flocons d'avoine</li><li>25 cl de lait</li></ul>
+      <p><strong>Garniture</strong></p><ul><li>1 orange sanguine</li><li>1/4 de grenade</li></ul>
+      <h3>Faites cuire le porridge</h3><p>Versez les flocons d'avoine et le lait dans une casserole et chauffez.</p>
+      <h3>Préparez la garniture</h3><p>Pelez l'orange à vif et récupérez les graines de grenade.</p>
+      <h2>Vous aimerez aussi</h2><p>Notre granola maison, avec des flocons d'avoine et du lait.</p></article>
+      <div class="sidebar"><p>Abonnez-vous à la newsletter pour recevoir nos recettes.</p></div>""")
+    assert found is not None and found.confident
+    assert found.ingredient_groups == [("Base porridge", ["50 g de flocons d'avoine", "25 cl de lait"]),
+                                       ("Garniture", ["1 orange sanguine", "1/4 de grenade"])]
+    assert found.instructions == ["Versez les flocons d'avoine et le lait dans une casserole et chauffez.",
+                                  "Pelez l'orange à vif et récupérez les graines de grenade."]
+    assert found.yields == "1 serving"
+
+
+def test_untitled_steps_end_with_their_container():
+    """Paragraphs after the list are the method; the page's chrome after the post is not."""
+    found = read("""<div class="post"><h1>Carbonara</h1><h3>Pour 2 personnes :</h3>
+      <ul><li>250 g de tagliatelles</li><li>100 g de lardons</li><li>1 oeuf</li></ul>
+      <div><p>1- Battez l'oeuf dans un bol avec le parmesan.</p><p>2- Faites cuire les tagliatelles et dorer les lardons.</p></div>
+      </div><div><p>Article suivant</p><p>Qui suis-je ? Je partage sur ce blog mes recettes, mes découvertes et mes essais.</p></div>""")
+    assert found is not None and found.confident
+    assert found.instructions == ["Battez l'oeuf dans un bol avec le parmesan.",
+                                  "Faites cuire les tagliatelles et dorer les lardons."]
+
+
+def test_a_table_row_with_one_header_cell_titles_a_group_and_product_links_are_lines():
+    """A supermarket's recipe: products linked from each line, a <th> row over each part."""
+    rows = "".join(f'<tr><td>{q}</td><td><a href="/p/{i}">{name}</a></td></tr>' for i, (q, name) in enumerate(
+        [("150 ml", "MY VAY Mandeldrink"), ("100 g", "BACK FAMILY Weizenmehl Type 405"),
+         ("1 EL", "BELLASAN Rapsöl")]))
+    found = read(f"""<h1>Kaiserschmarrn</h1><label>Zutaten</label><table>{rows}
+      <tr><th colspan="2">Zimt-Äpfel</th></tr><tr><td>1</td><td>großer Apfel</td></tr>
+      <tr><td>½ TL</td><td><a href="/p/9">LE GUSTO Zimt</a></td></tr></table>
+      <label>Zubereitung</label><div><p>Mandeldrink, Mehl und Öl verrühren und 10 Minuten ruhen lassen.</p></div>""")
+    assert found is not None and found.confident
+    assert found.ingredients == ["150 ml MY VAY Mandeldrink", "100 g BACK FAMILY Weizenmehl Type 405",
+                                 "1 EL BELLASAN Rapsöl", "1 großer Apfel", "½ TL LE GUSTO Zimt"]
+    assert found.ingredient_groups[-1] == ("Zimt-Äpfel", ["1 großer Apfel", "½ TL LE GUSTO Zimt"])
+
+
+def test_wordpress_post_classes_naming_ingredients_are_no_container():
+    """post_class() writes "ingredients-tequila" on the whole <article>: the list is still its own."""
+    found = read("""<article class="post-2129 recipe type-recipe status-publish ingredients-tequila ingredients-limejuice">
+      <h1>Margarita</h1><ul class="rp4wp-posts-list"><li><a href="/r/1">Frozen Margarita</a></li><li><a href="/r/2">Cantarito</a></li></ul>
+      <h3>Ingredienser</h3><ul><li>4 cl <a href="/i/t">Tequila</a></li><li>2 cl <a href="/i/l">Limejuice</a></li></ul>
+      <h3>Gör så här</h3><ol><li>Blanda alla ingredienser i en shaker med is och skaka.</li></ol></article>""")
+    assert found is not None and found.confident
+    assert found.ingredients == ["4 cl Tequila", "2 cl Limejuice"]

@@ -33,6 +33,7 @@ _UNIT = re.compile(
     r"salt|salz|sel|sal|pepper|pfeffer|poivre|pimienta|pepe|peper|to taste|au goût|nach geschmack)\b",
     re.I)
 _DIGIT = re.compile(r"\d")
+_AMOUNT = re.compile(r"[\d½¼¾⅓⅔⅛]")  # "Tuorli 3", "Limoni ½": an amount after the name
 _UNIT_SWITCH = re.compile(r"(?:(?:metric|imperial|us|cups|units?|customary|original|scale|"
                           r"[0-9½]x|/|\|)\s*){2,}", re.I)
 
@@ -50,6 +51,8 @@ class Block:
     link_chars: int = 0
     chars: int = 0
     after: Any = None  # the node where prose ended the list (untitled steps may start there)
+    #: section titles read among the lines and dropped ("Ingredienti per 6 tortini": a yield)
+    titles: list[str] = field(default_factory=list)
 
     def add(self, line: str, source: Any, group: str | None, links: int = 0) -> None:
         if not line or len(self.items) >= MAX_ITEMS:
@@ -60,9 +63,9 @@ class Block:
         self.groups[-1][1].append(line)
         self.sources.add(id(source))
         self.chars += len(line)
-        # a shop's recipe links each product it names ("150 ml <a>MY VAY Mandeldrink</a>"); a
-        # line with its amount is an ingredient whatever it links, a bare link is a menu's
-        if not (self.kind == INGREDIENTS and _QUANTITY.search(line)):
+        # a shop's recipe links each product it names ("150 ml <a>MY VAY Mandeldrink</a>", "<a>Tuorli</a>
+        # 3"); a line with its amount is an ingredient whatever it links, a bare link is a menu's
+        if not (self.kind == INGREDIENTS and (_QUANTITY.search(line) or _AMOUNT.search(line))):
             self.link_chars += links
 
 
@@ -71,7 +74,8 @@ def _short_title(text: str) -> bool:
 
 
 # `<li class="ingredient-section">`, `<li class="sub-ingredient-title">`: an item the page marks as a title
-_TITLE_ITEM = re.compile(r"(?:section|title|heading|header|group)(?:\b|_|-|$)", re.I)
+# (Bootstrap's "list-group-item" is every item of a styled list, not a title)
+_TITLE_ITEM = re.compile(r"(?<!list-)(?:section|title|heading|header|group)(?:\b|_|-|$)", re.I)
 
 
 def item_title(li: Any) -> str | None:
@@ -213,6 +217,7 @@ def clean(block: Block) -> None:
             and not re.fullmatch(r"\d{1,2}[.)]?", x) and not _UNIT_SWITCH.fullmatch(x)]
     while keep and keep[0].endswith(":") and len(keep[0].split()) <= 5:
         keep = keep[1:]  # "In your box:", "You will need:" label the list
+    block.titles += [x for x in items if x not in keep and section_kind(x) is not None]
     if keep != block.items:
         unbulleted = dict(zip(block.items, items, strict=True))
         block.items = keep

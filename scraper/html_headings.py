@@ -29,10 +29,11 @@ _CONTAINERS = frozenset({"div", "section", "ul", "ol", "dl", "article", "aside",
 _SKIP = frozenset({"script", "style", "noscript", "template", "svg", "nav", "footer", "header",
                    "form", "select", "button", "iframe", "textarea", "img", "picture", "video",
                    "figure", "input"})
-_NOISE = re.compile(r"comment|related|newsletter|breadcrumb|cookie|\bshare|social|\bad-|advert|"
-                    r"popup|modal", re.I)
+# (a shopping-cart or app promotion inside a recipe's tab, "cartlist-app-text", is chrome too)
+_NOISE = re.compile(r"(?<![a-z])comment|related|newsletter|breadcrumb|cookie|\bshare|social|\bad-|advert|"
+                    r"popup|modal|(?<![a-z])cart(?!e)|promo|banner", re.I)
 _CLASS_KIND = (
-    (INGREDIENTS, re.compile(r"ingr[eé]d|indgred|zutat")),
+    (INGREDIENTS, re.compile(r"ingr[eé]d|indgred|zutat|(?:^|[\s_-])ingr(?:$|[\s_-])")),
     (INSTRUCTIONS, re.compile(r"instruction|direction|method|preparation|cooking-?steps?|"
                               r"recipe[-_]?steps|\bsteps\b|recipe[-_]process|zubereitung|anleitung|"
                               r"bereiding|procedure")),
@@ -63,6 +64,7 @@ class _Walk:
     list_first: set[int] = field(default_factory=set)
 
 
+_COMMENTS = re.compile(r"(?<![a-z])comment")
 _HIDDEN = re.compile(r"(?:^|\s)(?:hidden|[\w-]*visuallyhidden|d-none|is-hidden|sr-only|"
                      r"screen-reader-text)(?:\s|$)")
 
@@ -88,7 +90,8 @@ def _noise(el: Any) -> bool:
     if tag in ("article", "main"):
         return False  # the page's content, whatever its classes say ("sc-ad-container")
     attrs = classes(el)
-    if "comment" in attrs or _HIDDEN.search(attrs) or el.get("hidden") is not None:
+    # "comments", "wp-comment-list"; "gz-photocomments-trigger" wraps a recipe's steps
+    if _COMMENTS.search(attrs) or _HIDDEN.search(attrs) or el.get("hidden") is not None:
         return True
     if "display:none" in (el.get("style") or "").replace(" ", ""):
         return True
@@ -260,7 +263,8 @@ def _pairs(block: Block, node: Any, state: dict[str, Any]) -> None:
     term is, as the line would be written.
     """
     term = None
-    for child in _terms(node):
+    children = _terms(node)
+    for n, child in enumerate(children):
         if child.tag in HEADINGS:  # `<dl><h3>sauce</h3><dt>…`: the terms after it are its group
             if term:
                 block.add(term, node, state["group"], 0)
@@ -270,7 +274,10 @@ def _pairs(block: Block, node: Any, state: dict[str, Any]) -> None:
             if term:
                 block.add(term, node, state["group"], 0)
             term = text_of(child)
-            if (cells := _cells(child)) is not None:  # `<dt><b>salt</b><u>1.25 g</u></dt>`
+            if _titles_several(children, n) and term and len(term) <= 60:
+                state["group"] = term.rstrip(" :")  # `<dt>Per decorare</dt><dd>…</dd><dd>…</dd>`
+                term = None
+            elif (cells := _cells(child)) is not None:  # `<dt><b>salt</b><u>1.25 g</u></dt>`
                 block.add(_pair(*cells), child, state["group"], 0)
                 term = None
         else:
@@ -280,6 +287,16 @@ def _pairs(block: Block, node: Any, state: dict[str, Any]) -> None:
             term = None
     if term:
         block.add(term, node, state["group"], 0)
+
+
+def _titles_several(children: list[Any], n: int) -> bool:
+    """Whether the term at `n` is followed by two descriptions or more: their title, not a name."""
+    count = 0
+    for child in children[n + 1:]:
+        if child.tag != "dd":
+            break
+        count += 1
+    return count >= 2
 
 
 def _pair(term: str, value: str) -> str:

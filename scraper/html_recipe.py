@@ -161,7 +161,8 @@ def _headings(doc: Any) -> HtmlRecipe | None:
         instructions=steps.items if steps is not None else [],
         confident=trusted,
     )
-    _details(recipe, [t for order, t in shorts if order < end + 1 and order > start - 400])
+    titles = ingredients.titles if ingredients is not None else []
+    _details(recipe, titles + [t for order, t in shorts if order < end + 1 and order > start - 400])
     _leading_yield(recipe)
     _trailing_yield(recipe)
     recipe.instructions = _unnumbered(recipe.instructions)

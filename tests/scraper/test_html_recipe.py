@@ -623,3 +623,48 @@ def test_wordpress_post_classes_naming_ingredients_are_no_container():
       <h3>Gör så här</h3><ol><li>Blanda alla ingredienser i en shaker med is och skaka.</li></ol></article>""")
     assert found is not None and found.confident
     assert found.ingredients == ["4 cl Tequila", "2 cl Limejuice"]
+
+
+def test_a_bootstrap_list_under_an_ingr_box_with_a_yield_title_line():
+    """`class="list-group-item"` styles every item (none is a group title); "Ingredienti per 6" is the yield."""
+    items = "".join(f'<li class="list-group-item"><label><div><input type="checkbox"></div><div>{x}</div></label></li>'
+                    for x in ("2 di <a href='/i/uova'>uova</a>", "100 gr di <a href='/i/z'>zucchero</a>",
+                              "50 gr di farina", " <a href='/i/zv'>zucchero a velo</a>"))
+    found = read(f"""<article><h1>Tortino cuore caldo</h1><div class="col ingr"><div class="box-ingr">
+      <ul class="list-group list-ingr"><li class="list-group-item tit-ing">Ingredienti per 6 tortini</li>{items}</ul>
+      </div></div><div class="pro">Procedimento</div><h2>Come fare il Tortino</h2>
+      <p>Montate le uova con lo zucchero, poi unite la farina e cuocete per 15 minuti.</p></article>""")
+    assert found is not None and found.confident
+    assert found.ingredients == ["2 di uova", "100 gr di zucchero", "50 gr di farina", "zucchero a velo"]
+    assert found.ingredient_groups == []
+    assert found.yields == "6 servings"
+
+
+def test_a_term_over_several_descriptions_titles_them_and_linked_names_with_trailing_amounts():
+    """`<dt>Per decorare</dt><dd><a>Panna</a> 150 ml</dd>…`: the term is the group, each dd a line."""
+    found = read("""<h1>Bavarese</h1><div class="gz-ingredients"><h2>Ingredienti</h2>
+      <dl class="gz-list-ingredients"><dt>Ingredienti per la bavarese</dt>
+       <dd><a href="/r/latte">Latte intero</a> <span>200 ml</span></dd><dd><a href="/r/tuorli">Tuorli</a> <span>3</span></dd>
+       <dd><a href="/r/vaniglia">Baccello di vaniglia</a> <span>&frac12;</span></dd></dl>
+      <dl class="gz-list-ingredients"><dt>Per decorare</dt><dd><a href="/r/panna">Panna fresca</a> <span>150 ml</span></dd>
+       <dd><a href="/r/zucchero">Zucchero a velo</a> <span>30 g</span></dd></dl></div>
+      <div class="gz-title-section">Preparazione</div>
+      <div class="gz-content-recipe" id="gz-photocomments-trigger"><div class="gz-content-recipe-step">
+       <p>Scaldate il latte con la vaniglia e versatelo sui tuorli sbattuti.</p></div>
+       <div class="gz-content-recipe-step"><p>Decorate con la panna montata e lo zucchero a velo.</p></div></div>""")
+    assert found is not None and found.confident
+    assert found.ingredients == ["Latte intero 200 ml", "Tuorli 3", "Baccello di vaniglia ½",
+                                 "Panna fresca 150 ml", "Zucchero a velo 30 g"]
+    assert [name for name, _ in found.ingredient_groups] == ["Ingredienti per la bavarese", "Per decorare"]
+    assert found.instructions == ["Scaldate il latte con la vaniglia e versatelo sui tuorli sbattuti.",
+                                  "Decorate con la panna montata e lo zucchero a velo."]
+
+
+def test_a_shopping_cart_promotion_inside_the_ingredients_tab_is_not_a_line():
+    found = read("""<h1>Brokkoli-Pasta</h1><div id="ingr-tab-pane" class="tab-pane"><h3>Zutaten</h3>
+      <div><span>20 g</span> <span>Butter</span></div><div><span>500 g</span> <span>Brokkoli</span></div>
+      <div class="cartlist"><h3>Einkaufsliste</h3><p><b>Du möchtest die Zutaten als Einkaufsliste speichern?</b><br>
+      Diese Funktion findest du in meiner App:</p></div></div>
+      <h3>Zubereitung</h3><p>Den Brokkoli in der Butter anbraten und mit den Nudeln mischen.</p>""")
+    assert found is not None and found.confident
+    assert found.ingredients == ["20 g Butter", "500 g Brokkoli"]

@@ -85,10 +85,21 @@ def item_title(li: Any) -> str | None:
         text = text_of(li, 120)
         if _short_title(text) and not any(ch.isdigit() for ch in text):
             return text.rstrip(" :")
+    if len(children) == 1 and children[0].tag in _EMPHASIS:
+        # `<li><strong><em>For the panna cotta:</em></strong></li>`: a title set in bold, marked
+        # as one by its colon or its "For ..." (a bold "Salt" stays a line)
+        text = text_of(li, 120)
+        if (_short_title(text) and not (li.text or "").strip() and not (children[0].tail or "").strip()
+                and not any(ch.isdigit() for ch in text) and _GROUP_TITLE.search(text)):
+            return text.rstrip(" :")
+        return None
     if len(children) != 1 or children[0].tag not in _HEADING_TAGS:
         return None
     text = text_of(li, 120)
     return text.rstrip(" :") if _short_title(text) and text == text_of(children[0], 120) else None
+
+
+_GROUP_TITLE = re.compile(r":\s*$|^(?:for|pour|für|para|per|voor|til|för)\s", re.I)
 
 
 def emphasised_title(node: Any) -> str | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._html import MAX_ITEMS, HtmlRecipe, has_class, lines_of, minutes_of, norm, text_of, yields_of
+from .html_blocks import item_title
 
 _HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 # Screen-reader and checkbox widgets inside card items ("▢ ", "Copy") are not part of the line.
@@ -141,11 +142,32 @@ def _section(container: Any, item: str | None, group: str | None, parts: tuple[s
     after it ("*Note: watch the video above!") is left out, as the plugins' own JSON-LD leaves
     out a section with no step.
     """
-    is_item: Callable[[Any], bool]
-    if item is None:
-        is_item = lambda el: el.tag == "li"  # noqa: E731
+    if item is not None:
+        lines, groups = _items(container, lambda el: item in _tokens(el), group, parts, headings_as_lines)
     else:
-        is_item = lambda el: item in _tokens(el)  # noqa: E731
+        lines, groups = _items(container, lambda el: el.tag == "li", group, parts, headings_as_lines)
+        if not lines:  # Tasty's editor writes each line as a <p> under <h4> group titles
+            lines, groups = _items(container, lambda el: el.tag == "p", group, parts, headings_as_lines)
+    if not lines and item is None:
+        lines = [line for line in lines_of(container) if line][:MAX_ITEMS]
+        if lines and _looks_like_header(lines[0]):
+            lines = lines[1:]
+        groups = [(None, lines)] if lines else []
+    # The section's own title ("Ingredients") is not a group.
+    if groups and groups[0][0] is not None and _looks_like_header(groups[0][0]) and all(
+            g[0] is None or g is groups[0] for g in groups):
+        groups = [(None, g[1]) for g in groups]
+    if len(groups) == 1 and groups[0][0] is None:
+        groups = []
+    else:
+        groups = [(None if name is not None and _looks_like_header(name) else name, items)
+                  for name, items in groups]
+    return lines, groups
+
+
+def _items(container: Any, is_item: Callable[[Any], bool], group: str | None, parts: tuple[str, ...],
+           headings_as_lines: bool) -> tuple[list[str], list[tuple[str | None, list[str]]]]:
+    """The items `is_item` picks out of the section, with the group heading each falls under."""
     lines: list[str] = []
     groups: list[tuple[str | None, list[str]]] = []
     current: str | None = None
@@ -158,7 +180,10 @@ def _section(container: Any, item: str | None, group: str | None, parts: tuple[s
             if _is_descendant(el, skip_until):
                 continue
             skip_until = None
-        if is_item(el):
+        if el.tag == "li" and (title := item_title(el)) is not None:
+            current, pending = title, None  # a bold "For the sauce:" item titles the lines after it
+            skip_until = el
+        elif is_item(el):
             line = _item_text(el, parts)
             if line:
                 if pending is not None:
@@ -178,20 +203,6 @@ def _section(container: Any, item: str | None, group: str | None, parts: tuple[s
                 pending = (current if headings_as_lines and current and not _looks_like_header(current)
                            else None)
             skip_until = el
-    if not lines and item is None:
-        lines = [line for line in lines_of(container) if line][:MAX_ITEMS]
-        if lines and _looks_like_header(lines[0]):
-            lines = lines[1:]
-        groups = [(None, lines)] if lines else []
-    # The section's own title ("Ingredients") is not a group.
-    if groups and groups[0][0] is not None and _looks_like_header(groups[0][0]) and all(
-            g[0] is None or g is groups[0] for g in groups):
-        groups = [(None, g[1]) for g in groups]
-    if len(groups) == 1 and groups[0][0] is None:
-        groups = []
-    else:
-        groups = [(None if name is not None and _looks_like_header(name) else name, items)
-                  for name, items in groups]
     return lines, groups
 
 

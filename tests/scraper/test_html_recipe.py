@@ -668,3 +668,34 @@ def test_a_shopping_cart_promotion_inside_the_ingredients_tab_is_not_a_line():
       <h3>Zubereitung</h3><p>Den Brokkoli in der Butter anbraten und mit den Nudeln mischen.</p>""")
     assert found is not None and found.confident
     assert found.ingredients == ["20 g Butter", "500 g Brokkoli"]
+
+
+def test_a_tasty_card_written_as_paragraphs_under_group_headings():
+    """Tasty's editor: each line a <p>, each group an <h4>; the scale buttons are a widget."""
+    found = read("""<div class="tasty-recipes"><h2 class="tasty-recipes-title">Paneer Tikka Masala</h2>
+      <div class="tasty-recipes-ingredients"><div class="tasty-recipes-ingredients-header"><h3>Ingredients</h3>
+       <span class="tasty-recipes-scale-container"><span>Scale</span><button type="button">1x</button>
+       <button type="button">2x</button></span></div>
+       <div class="tasty-recipes-ingredients-body"><h4>Tikka Paste</h4><p><span data-amount="0.5">&frac12;</span> TB ground cumin</p>
+       <p><span data-amount="2">2</span> tsps paprika</p><h4>Tikka Masala</h4><p>16 oz paneer, cubed</p></div></div>
+      <div class="tasty-recipes-instructions"><ol><li>Mix the paste and coat the paneer with it.</li></ol></div></div>""")
+    assert found is not None and found.reader == "tasty" and found.confident
+    assert found.ingredients == ["½ TB ground cumin", "2 tsps paprika", "16 oz paneer, cubed"]
+    assert found.ingredient_groups == [("Tikka Paste", ["½ TB ground cumin", "2 tsps paprika"]),
+                                       ("Tikka Masala", ["16 oz paneer, cubed"])]
+
+
+@pytest.mark.parametrize("card", [True, False])
+def test_a_bold_list_item_with_a_colon_titles_a_group(card):
+    lines = """<ul><li><strong><em>For the panna cotta:</em></strong></li><li>1 can coconut milk</li>
+      <li>2 teaspoons agar agar</li><li><strong>For the sauce:</strong></li><li>1 cup strawberries</li>
+      <li><b>Salt</b></li></ul>"""
+    steps = "<ol><li>Warm the coconut milk with the agar and pour it into glasses.</li></ol>"
+    body = (f'<div class="tasty-recipes"><div class="tasty-recipes-ingredients">{lines}</div>'
+            f'<div class="tasty-recipes-instructions">{steps}</div></div>' if card
+            else f"<h1>Panna cotta</h1><h2>Ingredients</h2>{lines}<h2>Instructions</h2>{steps}")
+    found = read(body)
+    assert found is not None and found.confident
+    assert found.ingredients == ["1 can coconut milk", "2 teaspoons agar agar", "1 cup strawberries", "Salt"]
+    assert found.ingredient_groups == [("For the panna cotta", ["1 can coconut milk", "2 teaspoons agar agar"]),
+                                       ("For the sauce", ["1 cup strawberries", "Salt"])]

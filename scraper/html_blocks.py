@@ -120,6 +120,29 @@ def emphasised_title(node: Any) -> str | None:
     return text.rstrip(" :") or None
 
 
+_CLASSED_TITLE = re.compile(r"headline|heading|title|subhead", re.I)
+
+
+def classed_title(node: Any) -> str | None:
+    """A short paragraph whose class (or its one child's) calls it a title, else None.
+
+    `<p><span class="block-text is-headline-h3">Beilage</span></p>`: styled as a heading,
+    written as a paragraph.
+    """
+    if node.tag not in ("p", "div", "span") or (node.text or "").strip():
+        return None
+    children = [c for c in node if isinstance(c.tag, str)]
+    if len(children) > 1 or (children and (children[0].tail or "").strip()):
+        return None
+    names = " ".join(el.get("class") or "" for el in (node, *children))
+    if not _CLASSED_TITLE.search(names):
+        return None
+    text = text_of(node, 120)
+    if not _short_title(text) or len(text.split()) > 5 or any(ch.isdigit() for ch in text):
+        return None
+    return text.rstrip(" :") or None
+
+
 def plain_title(node: Any) -> str | None:
     """A short plain paragraph right before a list of ingredients ("<p>Coating</p><ul>…"), else None.
 

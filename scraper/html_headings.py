@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._html import MAX_ITEMS, MAX_NODES, classes, lines_of, norm, text_of
-from .html_blocks import (Block, clean, emphasised_title, list_lines, looks_like_ingredients,
-                          looks_like_steps, plain_title, starts_with_amount)
+from .html_blocks import (Block, classed_title, clean, emphasised_title, item_title, list_lines,
+                          looks_like_ingredients, looks_like_steps, plain_title, starts_with_amount)
 from .html_vocab import (INGREDIENTS, INSTRUCTIONS, OTHER, is_bare_title, is_recipe_heading,
                          is_step_title, section_kind)
 
@@ -137,7 +137,9 @@ def _walk(root: Any) -> _Walk:
         n += 1
         if _is_heading_like(el):
             title = text_of(el, 120)
-            if title and len(title) <= 60 and not _has_control(el):
+            # a link named "Ingredients" jumps to the section (or away): it does not title what follows
+            if title and len(title) <= 60 and not _has_control(el) and not (
+                    el.tag == "a" and el.get("href") is not None):
                 kind = section_kind(title)
                 # `<li><h3>Passo 2</h3><p>…</p></li>`: the item is the step, "Passo 2" numbers it
                 if kind is not None and not (is_step_title(title) and _within(el, ("li",), 3)):
@@ -158,7 +160,9 @@ def _walk(root: Any) -> _Walk:
                     if pattern.search(attrs):
                         walk.anchors.append((n, kind, el, True, None))
                         break
-        stack.extend(c for c in reversed(el) if isinstance(c.tag, str))
+        children = [c for c in el if isinstance(c.tag, str)]
+        skip = _inactive(children) if len(children) > 1 else set()
+        stack.extend(c for c in reversed(children) if id(c) not in skip)
     return walk
 
 
@@ -178,12 +182,37 @@ class _Stop(Exception):
     """The section ended (another section's title, or prose after the list)."""
 
 
+_ACTIVE = frozenset({"active", "is-active", "selected", "is-selected", "current", "is-current"})
+
+
+def _inactive(nodes: list[Any]) -> set[int]:
+    """Sibling lists alike but for one marked active: the variants a selector switches between.
+
+    `<ul class="recipe-list" data-recipe-size="2">…<ul class="recipe-list is-active">…`: the
+    lines for each number of servings, of which the page shows the active one.
+    """
+    variants: dict[tuple[str, frozenset[str]], list[tuple[Any, bool]]] = {}
+    for node in nodes:
+        if isinstance(node.tag, str) and node.tag in ("ul", "ol", "div", "table", "dl"):
+            tokens = set((node.get("class") or "").lower().split())
+            if base := frozenset(tokens - _ACTIVE):
+                variants.setdefault((node.tag, base), []).append((node, bool(tokens & _ACTIVE)))
+    out: set[int] = set()
+    for alike in variants.values():
+        if len(alike) >= 2 and sum(active for _, active in alike) == 1:
+            out |= {id(node) for node, active in alike if not active}
+    return out
+
+
 def _collect(block: Block, nodes: list[Any], level: int, anchors: dict[int, str],
              state: dict[str, Any]) -> None:
+    skip = _inactive(nodes)
     for node in nodes:
         state["budget"] -= 1
         if state["budget"] <= 0 or len(block.items) >= MAX_ITEMS:
             raise _Stop
+        if id(node) in skip:
+            continue
         if not isinstance(node.tag, str) or _noise(node) or _CONTROL.search(classes(node)) or (
                 len(text_of(node, 60)) <= 40 and _is_widget(node)):
             continue
@@ -207,8 +236,8 @@ def _collect(block: Block, nodes: list[Any], level: int, anchors: dict[int, str]
                 raise _Stop
             state["group"] = title.rstrip(" :")
             continue
-        if (title := emphasised_title(node)) is not None or (
-                block.kind == INGREDIENTS and (title := plain_title(node)) is not None):
+        if (title := emphasised_title(node)) is not None or (block.kind == INGREDIENTS and (
+                (title := plain_title(node)) is not None or (title := classed_title(node)) is not None)):
             state["group"] = title  # "<p><b>For the glaze</b></p>", "<p>Coating</p>" before its list
             continue
         if state.pop("list_first", False) and tag not in ("ul", "ol") and not (
@@ -240,7 +269,10 @@ def _collect(block: Block, nodes: list[Any], level: int, anchors: dict[int, str]
                     continue
                 block.add(norm(" ".join(texts)), tr, state["group"], _links(tr))
         elif tag == "li":
-            block.add(text_of(node), node, state["group"], _links(node))
+            if (title := item_title(node)) is not None:
+                state["group"] = title  # `<li class="title-ingredient"><h3>Feine Polenta</h3></li>`
+            else:
+                block.add(text_of(node), node, state["group"], _links(node))
         elif tag in ("div", "section", "article", "span", "main", "blockquote") and any(
                 isinstance(c.tag, str) and c.tag in _BLOCKS for c in node):
             _collect(block, list(node), level, anchors, state)
@@ -443,6 +475,12 @@ def _untitled_steps(ingredients: Block, anchors: dict[int, str]) -> Block | None
     return block if block.items and len(named) >= 2 else None
 
 
+def _contains(items: list[str], part: list[str]) -> bool:
+    """Whether `part` runs, in order and unbroken, somewhere in `items`."""
+    n = len(part)
+    return any(items[i:i + n] == part for i in range(len(items) - n + 1))
+
+
 def _merge(blocks: list[Block]) -> list[Block]:
     """Consecutive blocks of one kind ("Ingredients for the dough", "... for the filling") join."""
     runs: list[Block] = []
@@ -456,8 +494,9 @@ def _merge(blocks: list[Block]) -> list[Block]:
             continue
         if runs and runs[-1].kind == block.kind:
             run = runs[-1]
-            if block.items == run.items[-len(block.items):]:
-                continue  # the same list again (a page's desktop and mobile copies)
+            if block.items == run.items[-len(block.items):] or (
+                    len(block.items) >= 2 and _contains(run.items, block.items)):
+                continue  # the same list again (a page's desktop and mobile copies, a sidebar's)
             group = block.title if block.title and section_kind(block.title) else None
             if run.title and len(run.groups) == 1 and run.groups[0][0] is None:
                 run.groups = [(run.title, run.groups[0][1])]

@@ -192,7 +192,8 @@ def _leading_yield(recipe: HtmlRecipe) -> None:
     first = recipe.ingredients[0]
     found = _YIELD.search(first)
     # the count is the whole line ("4 porsjoner", "Für 4 Personen"), not "4 portions of rice"
-    if found is None or found.start() > 0 or len(first[found.end():].split()) > 1:
+    rest = re.sub(r"^\s*(?:-|–|to|à|a|bis|tot|til)\s*\d+", "", first[found.end():]) if found else ""
+    if found is None or found.start() > 0 or len(rest.split()) > 1:  # "for 3 to 4 servings" is one
         return
     recipe.ingredients = recipe.ingredients[1:]
     if recipe.ingredient_groups:  # the count opens the first group's lines too

@@ -699,3 +699,48 @@ def test_a_bold_list_item_with_a_colon_titles_a_group(card):
     assert found.ingredients == ["1 can coconut milk", "2 teaspoons agar agar", "1 cup strawberries", "Salt"]
     assert found.ingredient_groups == [("For the panna cotta", ["1 can coconut milk", "2 teaspoons agar agar"]),
                                        ("For the sauce", ["1 cup strawberries", "Salt"])]
+
+
+def test_a_jump_link_named_ingredients_is_no_section_title_and_a_servings_range_heads_the_list():
+    found = read("""<nav><a href="#ingredients">Ingredients</a><ul><li><a href="/k">Kitchenware</a></li>
+      <li><a href="/g">Beginner's guide</a></li></ul></nav><div><a href="#ingredients">Ingredients</a>
+      <p><a href="/k">Kitchenware</a></p><p><a href="/g">Beginner's guide</a></p></div>
+      <h1>Pepper chicken</h1><h2>Ingredients</h2><p>for 3 to 4 servings</p>
+      <ul><li>1 pound chicken thighs</li><li>½ teaspoon kosher salt</li></ul>
+      <h2>Directions</h2><ol><li>Pat the chicken thighs dry and sprinkle them with the salt.</li></ol>""")
+    assert found is not None and found.confident
+    assert found.ingredients == ["1 pound chicken thighs", "½ teaspoon kosher salt"]
+    assert found.yields == "4 servings"
+
+
+def test_the_same_lists_again_in_a_sidebar_are_read_once():
+    lists = """<h2>Ingredients</h2><h3>For the rice:</h3><ul class="ingredients"><li>3 cups basmati rice</li>
+      <li>1 tbsp. salt</li></ul><h3>For the topping:</h3><ul class="ingredients"><li>1 tbsp. butter</li>
+      <li>1/3 cup pistachios</li></ul>"""
+    found = read(f"""<h1>Tahcheen</h1><aside class="recipe-box">{lists}</aside><article><p>A story.</p>
+      <div>{lists}</div><h2>Instructions</h2><ol><li>Parboil the rice in salted water and drain it well.</li></ol></article>""")
+    assert found is not None and found.confident
+    assert found.ingredients == ["3 cups basmati rice", "1 tbsp. salt", "1 tbsp. butter", "1/3 cup pistachios"]
+
+
+def test_only_the_active_variant_of_lists_for_each_serving_count_is_read():
+    def variant(size, active=""):
+        return (f'<ul class="recipe-ingredients__list {active}" data-recipe-size="{size}">'
+                f'<li class="title-ingredient"><h3>Polenta</h3></li>'
+                f'<li><span>{size * 55} g</span> <span>Polenta</span></li><li><span></span> <span>Salz</span></li></ul>')
+    found = read(f"""<h1>Polenta</h1><div id="zutaten"><h2>Zutaten</h2>
+      <p class="quantity-text"><span class="block-text is-headline-h3">Beilage</span></p>
+      {variant(2)}{variant(4, "is-active")}{variant(6)}</div>
+      <h2>Zubereitung</h2><p>Bouillon aufkochen, die Polenta einrieseln lassen und 30 Minuten kochen.</p>""")
+    assert found is not None and found.confident
+    assert found.ingredients == ["220 g Polenta", "Salz"]
+    assert found.ingredient_groups == []  # one group only: "Polenta"
+
+
+def test_title_items_of_a_list_named_by_its_class_title_groups():
+    found = read("""<h1>Apfelkuchen</h1><ul class="recipe-ingredients"><li class="title-ingredient"><h3>Teig</h3></li>
+      <li>200 g Mehl</li><li>100 g Butter</li><li class="title-ingredient"><h3>Belag</h3></li><li>3 Äpfel</li></ul>
+      <h2>Zubereitung</h2><p>Mehl und Butter verkneten, mit den Äpfeln belegen und 40 Minuten backen.</p>""")
+    assert found is not None and found.confident
+    assert found.ingredients == ["200 g Mehl", "100 g Butter", "3 Äpfel"]
+    assert found.ingredient_groups == [("Teig", ["200 g Mehl", "100 g Butter"]), ("Belag", ["3 Äpfel"])]

@@ -188,11 +188,53 @@ def list_lines(node: Any) -> list[tuple[str | None, str, Any]]:
         if title is not None:
             out.append((title, "", li))
             continue
+        if (steps := titled_steps(li)) is not None:
+            out.extend((None, step, li) for step in steps)
+            continue
+        if (nested := nested_lists(li)) is not None:
+            # `<li><h3>Cookie Dough</h3><ol><li>…</li></ol></li>`: a group of its own lines
+            heading, inner = nested
+            if heading:
+                out.append((heading, "", li))
+            out.extend(x for sub in inner for x in list_lines(sub))
+            continue
         line = text_of(li)
         if widget and line.endswith(widget) and line != widget:
             line = line[: -len(widget)].rstrip()
         out.append((None, line, li))
     return out
+
+
+def titled_steps(li: Any) -> list[str] | None:
+    """The steps of one item that titles each ("<h4>Step 1</h4><p>…</p><h4>Step 2</h4><p>…</p>"), else None."""
+    children = [c for c in li if isinstance(c.tag, str)]
+    titles = [c for c in children if c.tag in _HEADING_TAGS and is_step_title(text_of(c, 40))]
+    if len(titles) < 2:
+        return None
+    steps = [text_of(c) for c in children if c.tag not in _HEADING_TAGS]
+    return [x for x in steps if x] or None
+
+
+def nested_lists(li: Any) -> tuple[str | None, list[Any]] | None:
+    """(the title before them, the lists) when an item holds lists of two items or more, else None."""
+    inner = [c for c in li if isinstance(c.tag, str) and c.tag in ("ul", "ol")
+             and len(c.findall("li")) >= 2]
+    if not inner:
+        return None
+    before = []
+    if (li.text or "").strip():
+        before.append(li.text)
+    for child in li:
+        if child is inner[0]:
+            break
+        if isinstance(child.tag, str) and child.tag not in ("style", "script", "noscript", "template"):
+            before.append(text_of(child, 120))
+        if (child.tail or "").strip():
+            before.append(child.tail)
+    heading = norm(" ".join(before))
+    if len(heading) > 80:
+        return None  # a step that lists things ("Mix: <ul>…</ul>"), read as one line
+    return (heading.rstrip(" :") or None), inner
 
 
 def _repeated_tail(items: list[Any]) -> str | None:

@@ -16,7 +16,8 @@ from typing import Any
 
 from ._html import MAX_ITEMS, MAX_NODES, classes, lines_of, norm, text_of
 from .html_blocks import (Block, classed_title, clean, emphasised_title, item_title, list_lines,
-                          looks_like_ingredients, looks_like_steps, plain_title, starts_with_amount)
+                          looks_like_ingredients, looks_like_steps, nested_lists, plain_title,
+                          starts_with_amount, titled_steps)
 from .html_vocab import (INGREDIENTS, INSTRUCTIONS, OTHER, is_bare_title, is_recipe_heading,
                          is_step_title, section_kind)
 
@@ -204,8 +205,33 @@ def _inactive(nodes: list[Any]) -> set[int]:
     return out
 
 
+def _amount_cells(nodes: list[Any]) -> list[str] | None:
+    """Lines laid out as cells, an amount then its ingredient, alternating; else None.
+
+    `<p class="Amount">250</p><div class="Description">g frutta secca</div><p class="Amount">6</p>…`:
+    two kinds of element take turns, the first short and a number (or empty).
+    """
+    cells = [n for n in nodes if isinstance(n.tag, str) and n.tag not in ("script", "style")]
+    if len(cells) < 4 or len(cells) % 2:
+        return None
+    kinds = [(n.tag, n.get("class") or "") for n in cells]
+    if kinds[0] == kinds[1] or any(k != kinds[i % 2] for i, k in enumerate(kinds)):
+        return None
+    amounts, names = [text_of(n, 40) for n in cells[0::2]], [text_of(n) for n in cells[1::2]]
+    if not all(not a or (len(a) <= 20 and starts_with_amount(a)) for a in amounts) or not all(names):
+        return None
+    if sum(bool(a) for a in amounts) < 0.5 * len(amounts):
+        return None
+    return [norm(f"{a} {b}") for a, b in zip(amounts, names, strict=True)]
+
+
 def _collect(block: Block, nodes: list[Any], level: int, anchors: dict[int, str],
              state: dict[str, Any]) -> None:
+    if block.kind == INGREDIENTS and (cells := _amount_cells(nodes)) is not None:
+        for line in cells:
+            block.add(line, nodes[0], state["group"], 0)
+        state["first"], state["listed"] = False, True
+        return
     skip = _inactive(nodes)
     for node in nodes:
         state["budget"] -= 1
@@ -271,6 +297,17 @@ def _collect(block: Block, nodes: list[Any], level: int, anchors: dict[int, str]
         elif tag == "li":
             if (title := item_title(node)) is not None:
                 state["group"] = title  # `<li class="title-ingredient"><h3>Feine Polenta</h3></li>`
+            elif (steps := titled_steps(node)) is not None:
+                for step in steps:
+                    block.add(step, node, state["group"], 0)
+            elif (nested := nested_lists(node)) is not None:
+                state["group"] = nested[0] or state["group"]  # `<li><h3>Dough</h3><ol>…</ol></li>`
+                for sub in nested[1]:
+                    for title, line, li in list_lines(sub):
+                        if title is not None:
+                            state["group"] = title
+                        else:
+                            block.add(line, li, state["group"], _links(li))
             else:
                 block.add(text_of(node), node, state["group"], _links(node))
         elif tag in ("div", "section", "article", "span", "main", "blockquote") and any(

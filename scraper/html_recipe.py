@@ -29,8 +29,10 @@ _YIELD = re.compile(
     r"raciones|porsjon(?:er)?|portion(?:er)?|personer|pers\.?)\b", re.I)
 _SR_ONLY = re.compile(r"sr-only|screen-reader|visually-?hidden", re.I)
 _TIMES = (
+    # ("Tempo" / "35 minuti": a bare "time" label over a recipe is its whole time)
     ("total_time", re.compile(r"total|gesamt|insgesamt|totale?|in totaal|totaal|ready in|"
-                              r"temps total|tiempo total|tempo totale", re.I)),
+                              r"temps total|tiempo total|tempo totale|"
+                              r"^(?:time|tempo|zeit|temps|tiempo|tijd|tid|czas)\s*:?$", re.I)),
     ("prep_time", re.compile(r"prep|préparation|vorbereitung|zubereitungszeit|preparación|"
                              r"preparazione|voorbereiding|bereidingstijd|arbeitszeit", re.I)),
     ("cook_time", re.compile(r"cook|cuisson|koch|back|garzeit|cocción|cottura|kooktijd|baktijd",

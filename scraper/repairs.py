@@ -181,18 +181,26 @@ _NUMBERED_TEXT = re.compile(
     rf"^\s*(?:{_STEP_WORDS}\s*(\d{{1,2}})\s*[.:)\-–]?\s*|(\d{{1,2}})\s*[.:)\-–]\s+)", re.I)
 
 
+def _numbered_runs(found: list[int]) -> bool:
+    """1, 2, 3 or 1, 2, 1, 2, 3: runs that each count from 1, one of them past 1 at least."""
+    if not found or found[0] != 1 or max(found) < 2:
+        return False
+    return all(n == prev + 1 or n == 1 for prev, n in zip(found, found[1:], strict=False))
+
+
 def drop_text_numbers(steps: list[str], numbered: re.Pattern[str] = _NUMBERED_TEXT) -> tuple[list[str], bool]:
     """'Step 1: Mix', 'Step 2: Bake' → 'Mix', 'Bake': the numbers a list shows, not the text.
 
-    Only a run numbered 1, 2, 3... from the first step is stripped, so "3 eggs go in" or a
-    list where one step happens to start with a number is left alone. `numbered` matches a
-    step's number (its first non-empty group) and what to cut with it.
+    Only runs numbered 1, 2, 3... from the first step are stripped, so "3 eggs go in" or a
+    list where one step happens to start with a number is left alone; each group of steps
+    may number its own from 1 again ("Passo 1..4" for the syrup, "Passo 1..3" for the cake).
+    `numbered` matches a step's number (its first non-empty group) and what to cut with it.
     """
     marks = [numbered.match(x) for x in steps]
     if len(steps) < 2 or not all(marks):
         return steps, False
     found = [int(next(g for g in m.groups() if g)) for m in marks]  # type: ignore[union-attr]
-    if found != list(range(1, len(steps) + 1)):
+    if not _numbered_runs(found):
         return steps, False
     stripped = [x[m.end():].strip() for x, m in zip(steps, marks, strict=True)]  # type: ignore[union-attr]
     return (stripped, True) if all(stripped) else (steps, False)

@@ -744,3 +744,31 @@ def test_title_items_of_a_list_named_by_its_class_title_groups():
     assert found is not None and found.confident
     assert found.ingredients == ["200 g Mehl", "100 g Butter", "3 Äpfel"]
     assert found.ingredient_groups == [("Teig", ["200 g Mehl", "100 g Butter"]), ("Belag", ["3 Äpfel"])]
+
+
+def test_step_groups_as_items_with_their_own_numbered_lists():
+    """`<li><h3>Cookie Dough</h3><ol><li>Step 1 …</li>…</ol></li>`: each group's steps, numbered from 1."""
+    def group(name, steps):
+        items = "".join(f'<li><span>Step </span><span>{i}</span>{x}</li>' for i, x in enumerate(steps, 1))
+        css = ".css-1obtwta{font-family:Georgia,serif;font-size:1.25rem;line-height:1.2;margin:0 0 1rem}"
+        return f"<li><style>{css}</style><h3>{name}</h3><style>{css}</style><ol>{items}</ol></li>"
+    found = read(f"""<h1>Apple Cookies</h1><h2>Ingredients</h2><ul><li>2 apples</li><li>1 c. flour</li></ul>
+      <h2>Directions</h2><ul class="directions">{group("Cookie Dough", ["Preheat oven to 350°.", "Whisk the flour with the apples."])}
+      {group("Icing", ["Whisk powdered sugar and lemon juice.", "Spoon the icing over the cookies."])}</ul>""")
+    assert found is not None and found.confident
+    assert found.instructions == ["Preheat oven to 350°.", "Whisk the flour with the apples.",
+                                  "Whisk powdered sugar and lemon juice.", "Spoon the icing over the cookies."]
+
+
+def test_one_item_holding_titled_steps_and_amount_cells_beside_their_names():
+    """Condé Nast's markup: amount and description cells take turns; one <li> holds "Step 1", "Step 2"."""
+    cells = "".join(f'<p class="Amount">{a}</p><div class="Description">{d}</div>'
+                    for a, d in (("250", "g frutta secca"), ("6", "fogli di pasta fillo"), ("", "miele")))
+    found = read(f"""<h1>Dolcetti di fillo</h1><ul><li><p class="Key">Tempo</p><p class="Value">35 minuti</p></li></ul>
+      <div><h2>Ingredienti</h2><div class="List">{cells}</div></div>
+      <div><h2>Procedimento</h2><ol><li><h4>Step 1</h4><p>Sminuzzate la frutta secca.</p>
+      <h4>Step 2</h4><p>Disponete i fogli di fillo e spennellateli con il miele.</p></li></ol></div>""")
+    assert found is not None and found.confident
+    assert found.ingredients == ["250 g frutta secca", "6 fogli di pasta fillo", "miele"]
+    assert found.instructions == ["Sminuzzate la frutta secca.", "Disponete i fogli di fillo e spennellateli con il miele."]
+    assert found.total_time == 35

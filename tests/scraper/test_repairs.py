@@ -455,3 +455,13 @@ def test_recette_de_before_the_dish_in_an_html_title_is_dropped():
     assert recipe.title == "Tarte au citron"
     same = extract(html_only(CARD_ONLY.replace("<h1>Lemon tart</h1>", "<h1>Recettes du monde</h1>")))
     assert same.title == "Recettes du monde"  # no "de" after it: a title, not a prefix
+
+
+def test_step_numbers_that_start_again_in_each_group_are_dropped():
+    from scraper.repairs import drop_text_numbers
+
+    steps = ["Passo 1 Derreta o açúcar.", "Passo 2 Junte a água.", "Passo 1 Bata os ovos.", "Passo 2 Asse."]
+    assert drop_text_numbers(steps) == (["Derreta o açúcar.", "Junte a água.", "Bata os ovos.", "Asse."], True)
+    # a run that does not count from 1, or only ever says 1, numbers nothing
+    assert drop_text_numbers(["2. Mix.", "3. Bake."])[1] is False
+    assert drop_text_numbers(["1 Heat the oil.", "1 Add the onion."])[1] is False

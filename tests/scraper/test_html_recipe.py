@@ -337,9 +337,9 @@ def _no_schema_pages_read_right() -> tuple[int, int]:
 @needs_corpus
 @pytest.mark.corpus
 def test_half_of_the_no_schema_pages_read_right():
-    # issue 14 goal: at least half without an LLM; 11 of 19 read right today
+    # issue 14 goal: at least half without an LLM; 15 of 19 read right today
     right, targets = _no_schema_pages_read_right()
-    assert targets == 19 and right >= 11 and right * 2 >= targets, f"{right}/{targets} no-schema pages read right"
+    assert targets == 19 and right >= 15 and right * 2 >= targets, f"{right}/{targets} no-schema pages read right"
 
 
 def test_a_serves_label_closing_the_last_step_is_the_yield():

@@ -87,13 +87,33 @@ def _page_title(doc: Any) -> str | None:
             continue  # "<h1 class='heading__sr-only'>Navigation</h1>": for screen readers only
         text = text_of(h1, 300)
         if text and section_kind(text) is None:
-            return _cased(text, doc)
+            if not _in_pieces(h1) or not doc.xpath("//meta[@property='og:title']/@content"):
+                return _cased(text, doc)
+            break  # "<h1>baba ghanoush</h1><h1>with hand-cut potato chips</h1>": og:title is whole
     for meta in doc.xpath("//meta[@property='og:title']/@content")[:1]:
         if norm(meta):
-            return norm(meta)[:300]
+            return _unsuffixed(norm(meta)[:300])
     for title in doc.iter("title"):
-        return text_of(title, 300) or None
+        return _unsuffixed(text_of(title, 300)) or None
     return None
+
+
+def _in_pieces(h1: Any) -> bool:
+    """Whether the next element is an <h1> too, and no section's title: one title in pieces."""
+    following = h1.getnext()
+    while following is not None and not isinstance(following.tag, str):
+        following = following.getnext()
+    return following is not None and following.tag == "h1" and section_kind(text_of(following, 120)) is None
+
+
+# "Smoky Eggplant Dip | Donna Hay": a page title's last part after a bar or a dash, the site's
+_SITE_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—]{2,40}$")
+
+
+def _unsuffixed(title: str) -> str:
+    """A page title without its site's name at the end, when what is left is a title still."""
+    cut = _SITE_SUFFIX.sub("", title)
+    return cut if cut != title and len(cut.split()) >= 2 and len(title[len(cut):].split()) <= 5 else title
 
 
 def _cased(h1: str, doc: Any) -> str:
@@ -164,7 +184,10 @@ def _headings(doc: Any) -> HtmlRecipe | None:
         confident=trusted,
     )
     titles = ingredients.titles if ingredients is not None else []
-    _details(recipe, titles + [t for order, t in shorts if order < end + 1 and order > start - 400])
+    texts = titles + [t for order, t in shorts if order < end + 1 and order > start - 400]
+    _details(recipe, texts)
+    if recipe.total_time is None and recipe.prep_time is None and recipe.cook_time is None:
+        recipe.total_time = _meta_line_time(texts)
     _leading_yield(recipe)
     _trailing_yield(recipe)
     recipe.instructions = _unnumbered(recipe.instructions)
@@ -229,6 +252,26 @@ def _details(recipe: HtmlRecipe, texts: list[str]) -> None:
                 if value is None and index + 1 < len(texts):
                     value = minutes_of(texts[index + 1])
                 setattr(recipe, key, value)
+
+
+_PARTS = re.compile(r"\s[—–|·•]\s")
+_BARE_DURATION = re.compile(r"\s*\d+(?:[.,]\d+)?\s*(?:min(?:ute)?s?|minuten|minutos|minuti|h|hrs?|hours?|"
+                            r"heures?|stunden?|uur|ore)\.?\s*", re.I)
+
+
+def _meta_line_time(texts: list[str]) -> int | None:
+    """"4 servings — 20 minutes": the time of a recipe's meta line that says no more than that.
+
+    An unlabelled duration counts only beside a count in the same short line (the recipe's
+    subtitle), so "20 minutes" alone, or in a sentence, is no total time.
+    """
+    for text in texts:
+        parts = _PARTS.split(text)
+        if len(parts) >= 2 and re.match(r"^\d+\s+[^\W\d]", parts[0]):
+            for part in parts[1:]:
+                if _BARE_DURATION.fullmatch(part):
+                    return minutes_of(part)
+    return None
 
 
 def _own_value(text: str, start: int) -> str:

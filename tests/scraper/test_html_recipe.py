@@ -772,3 +772,29 @@ def test_one_item_holding_titled_steps_and_amount_cells_beside_their_names():
     assert found.ingredients == ["250 g frutta secca", "6 fogli di pasta fillo", "miele"]
     assert found.instructions == ["Sminuzzate la frutta secca.", "Disponete i fogli di fillo e spennellateli con il miele."]
     assert found.total_time == 35
+
+
+def test_a_title_set_as_several_h1s_is_the_page_title_less_its_site_name():
+    found = read("""<h1 class="recipe-title">baba ghanoush</h1><h1>with hand-cut potato chips</h1>
+      <h2>Ingredients</h2><ul><li>2 eggplants</li><li>1 tbsp tahini</li></ul>
+      <h2>Method</h2><ol><li>Char the eggplants over a flame, then blend them with the tahini.</li></ol>""",
+                 head='<meta property="og:title" content="Smoky Eggplant Dip With Hand Cut Potato Chips | Donna Hay">')
+    assert found is not None and found.title == "Smoky Eggplant Dip With Hand Cut Potato Chips"
+
+
+def test_a_first_h1_among_section_h1s_is_the_title():
+    found = read("""<h1>Csokis kuglóf</h1><h1>Hozzávalók</h1><ul><li>200 g liszt</li><li>3 tojás</li></ul>
+      <h1>A recept</h1><p>A tojásokat a liszttel kikeverjük, és 40 percig sütjük.</p>""",
+                 head='<meta property="og:title" content="Csokis kuglóf recept – egyszerű - Kálci receptjei">')
+    assert found is not None and found.title == "Csokis kuglóf"
+
+
+def test_an_unlabelled_time_beside_the_count_in_the_recipes_subtitle_is_its_total():
+    body = """<main><h1>okonomiyaki</h1><h2>4 servings — 20 minutes</h2>
+      <dl class="ingredients"><dt>cabbage</dt><dd>500 g</dd><dt>flour</dt><dd>85 g</dd></dl>
+      <ul class="instructions"><li>Mix the cabbage with the flour and cook the batter for {} minutes.</li></ul></main>"""
+    found = read(body.format(10))
+    assert found is not None and found.confident and found.total_time == 20 and found.yields == "4 servings"
+    # a duration alone, with no count beside it, is no total time
+    alone = read(body.replace("4 servings — 20 minutes", "Ready when you are — 20 minutes").format(10))
+    assert alone is not None and alone.total_time is None

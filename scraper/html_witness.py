@@ -21,6 +21,7 @@ from .html_quantities import quantities_from_html
 from .models import IngredientGroup
 
 _NON_WORD = re.compile(r"\W+")
+_AMOUNT = re.compile(r"\d|[½¼¾⅓⅔⅛]")
 
 
 def _squash(text: str) -> str:
@@ -98,6 +99,36 @@ def _cut_short(ours: list[str], theirs: list[str]) -> bool:
     return sum(_squash(x) in seen for x in extra) <= 0.5 * len(extra)
 
 
+def _some_lines(ours: list[str], theirs: list[str]) -> bool:
+    """Whether the structured list is some of the card's lines only (one group of several, say).
+
+    A page's JSON-LD that lists the sauce's ingredients and not the chicken's: each of ours is a
+    line the card shows, and the card shows a good many more.
+    """
+    if len(ours) < 2 or len(theirs) < 1.5 * len(ours):
+        return False
+    if sum(bool(_AMOUNT.search(o)) for o in ours) < 0.5 * len(ours):
+        return False  # bare names ("ziemniaki"): their amounts are found apart (html_quantities)
+    shown = {_squash(t) for t in theirs}  # a card showing our lines twice shows nothing more
+    return len(shown) >= 1.5 * len(ours) and all(_squash(o) in shown for o in ours)
+
+
+def _run_together(ours: list[str], theirs: list[str]) -> bool:
+    """Whether each structured step is several of the card's steps run together, in order.
+
+    "Pat the chicken dry… Pound the thighs… Sprinkle with salt." as one HowToStep where the card
+    lists three: the concatenations read the same, the card has more steps.
+    """
+    if not ours or len(theirs) < 1.5 * len(ours):
+        return False
+    return _squash("".join(ours)) == _squash("".join(theirs))
+
+
+def _section_title(step: str) -> bool:
+    """A HowToSection's name kept among the steps ("Make the sauce"): short, no sentence's end."""
+    return len(step.split()) <= 8 and not step.rstrip().endswith((".", "!", "?", ")"))
+
+
 def _only_titles(ours: list[str], card: Any) -> bool:
     """Whether the structured "ingredients" are just the names of the card's groups.
 
@@ -122,7 +153,8 @@ def fill_from_html(fields: dict[str, Any], card: Any, repairs: set[str]) -> None
         # the JSON-LD dropped the quantities the card shows
         _set_ingredients(fields, theirs, card_groups(card) or None)
         repairs.add("quantities_from_html")
-    elif (_cut_short(ours, theirs) or _only_titles(ours, card)) and looks_like_ingredients(theirs):
+    elif (_cut_short(ours, theirs) or _some_lines(ours, theirs) or _only_titles(ours, card)) and (
+            looks_like_ingredients(theirs)):
         _set_ingredients(fields, theirs, card_groups(card))
         repairs.add("lines_from_html")
     if card.ingredient_groups and not fields["ingredient_groups"] and fields["ingredients"] == theirs:
@@ -137,6 +169,10 @@ def fill_from_html(fields: dict[str, Any], card: Any, repairs: set[str]) -> None
     elif _cut_short(fields["instructions"], card_steps(card)) and looks_like_steps(card_steps(card)):
         fields["instructions"] = card_steps(card)
         repairs.add("lines_from_html")
+    elif _run_together([s for s in fields["instructions"] if not _section_title(s)], card_steps(card)) and (
+            looks_like_steps(card_steps(card))):
+        fields["instructions"] = card_steps(card)
+        repairs.add("split_steps_from_html")
     if not fields["instructions"] and steps and (card.confident or fields["ingredients"]):
         fields["instructions"] = card_steps(card)
         repairs.add("instructions_from_html")

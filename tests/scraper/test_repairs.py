@@ -465,3 +465,28 @@ def test_step_numbers_that_start_again_in_each_group_are_dropped():
     # a run that does not count from 1, or only ever says 1, numbers nothing
     assert drop_text_numbers(["2. Mix.", "3. Bake."])[1] is False
     assert drop_text_numbers(["1 Heat the oil.", "1 Add the onion."])[1] is False
+
+
+def test_a_json_ld_that_lists_one_group_and_runs_steps_together_is_read_from_the_card():
+    """Its recipeIngredient names the sauce's lines only; each HowToStep runs the card's steps together."""
+    body = """<h2>Ingredients</h2><p>for 4 servings</p><ul><li>1 pound chicken thighs</li><li>½ teaspoon salt</li>
+      <li>2 cups oil for frying</li></ul><h3>Sauce</h3><ul><li>3 tablespoons soy sauce</li><li>2 tablespoons water</li></ul>
+      <h2>Directions</h2><ol><li>Pat the chicken dry.</li><li>Sprinkle it with the salt.</li>
+      <li>Fry the chicken in the oil.</li><li>Mix the soy sauce with the water.</li></ol>"""
+    recipe = extract(page({"recipeIngredient": ["3 tablespoons soy sauce", "2 tablespoons water"],
+                           "recipeInstructions": [
+                               {"@type": "HowToSection", "name": "Prepare the chicken", "itemListElement": [
+                                   {"@type": "HowToStep", "text": "Pat the chicken dry. Sprinkle it with the salt. "
+                                                                  "Fry the chicken in the oil."}]},
+                               {"@type": "HowToSection", "name": "Make the sauce", "itemListElement": [
+                                   {"@type": "HowToStep", "text": "Mix the soy sauce with the water."}]}]},
+                          body=body))
+    assert recipe.ingredients == ["1 pound chicken thighs", "½ teaspoon salt", "2 cups oil for frying",
+                                  "3 tablespoons soy sauce", "2 tablespoons water"]
+    assert recipe.instructions == ["Pat the chicken dry.", "Sprinkle it with the salt.", "Fry the chicken in the oil.",
+                                   "Mix the soy sauce with the water."]
+    assert {"lines_from_html", "split_steps_from_html"} <= set(recipe.repairs)
+    # the same JSON-LD beside a card that shows no more than it: kept as it is
+    recipe = extract(page({"recipeIngredient": ["3 tablespoons soy sauce", "2 tablespoons water"], **STEPS},
+                          body="<h2>Ingredients</h2><ul><li>3 tablespoons soy sauce</li><li>2 tablespoons water</li></ul>"))
+    assert recipe.ingredients == ["3 tablespoons soy sauce", "2 tablespoons water"]

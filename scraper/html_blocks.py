@@ -24,7 +24,7 @@ _LISTS = frozenset({"ul", "ol", "table", "dl"})
 _QUANTITY = re.compile(
     r"^\W{0,3}(?:\d|[½¼¾⅓⅔⅛⅜⅝⅞]|(?:a|an|one|two|three|half|some|pinch|handful|dash|"
     r"un|une|deux|trois|ein|eine|einen|zwei|drei|etwas|prise|una|uno|dos|tres|mezzo|mezza|"
-    r"een|twee|drie|snufje|scheutje|et|en)\b)", re.I)
+    r"een|twee|drie|snufje|scheutje)\b)", re.I)
 _UNIT = re.compile(
     r"\b(?:g|gr|grams?|kg|mg|ml|cl|dl|l|liters?|litres?|tsp|tbsp|tbs|teaspoons?|tablespoons?|cups?|"
     r"oz|ounces?|lbs?|pounds?|pinch|cloves?|cans?|el|tl|ess?löffel|teelöffel|prise|stück|bund|"

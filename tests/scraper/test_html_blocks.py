@@ -125,3 +125,11 @@ def test_a_line_with_its_amount_inside_counts_as_an_ingredient_line():
     assert not looks_like_ingredients(["The team won 3 of its last 5 games at home this season",
                                        "Attendance rose by 12 percent compared with the previous year",
                                        "Tickets for the final go on sale on 4 June at noon"])
+
+
+def test_and_in_french_or_dutch_is_no_amount():
+    from scraper.html_blocks import starts_with_amount
+
+    assert not starts_with_amount("et le sel")
+    assert not starts_with_amount("en de peper")
+    assert starts_with_amount("een snufje zout") and starts_with_amount("deux oeufs")

@@ -46,8 +46,9 @@ _BAD_CLASS = re.compile(r"button|toolbar|scale|header|title|label|toggle|print|j
 # ingredients-tequila"): a taxonomy, not a container of ingredients
 _POST_CLASS = re.compile(r"(?:^|\s)(?:post-\d+|status-publish|hentry)(?:\s|$)")
 
-# Controls and recipe metadata inside a section (unit toggles, "Serves 4", ratings): not lines.
-_CONTROL = re.compile(r"button|\bbtn|toggle|tab-link|selector|yield|servings?\b|rating|"
+# Controls and recipe metadata inside a section (unit toggles, a cook mode's screen-lock switch,
+# "Serves 4", ratings): not lines.
+_CONTROL = re.compile(r"button|\bbtn|toggle|tab-link|selector|yield|servings?\b|rating|toolbar|cook-?mode|"
                       r"nutrition|calori|recipe-info|recipe-meta|print|share|\bad\b|ads\b", re.I)
 # "Prep: 15 min.", "Recipe Type: Main Dishes": a label and its value, not a step
 _META_LINE = re.compile(r"^[^\W\d][\w '’-]{0,24}:\s*\S.{0,40}$")

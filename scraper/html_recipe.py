@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ._html import HtmlRecipe, lines_of, minutes_of, norm, text_of, yields_of
+from ._html import _DURATION, HtmlRecipe, lines_of, minutes_of, norm, text_of, yields_of
 from .html_cards import find_card
 from .html_blocks import Block, looks_like_ingredients, looks_like_steps
 from .html_headings import find_sections
@@ -184,7 +184,11 @@ def _headings(doc: Any) -> HtmlRecipe | None:
         confident=trusted,
     )
     titles = ingredients.titles if ingredients is not None else []
-    texts = titles + [t for order, t in shorts if order < end + 1 and order > start - 400]
+    timed = [s for s in recipe.instructions if _time_line(s)]
+    if timed and len(timed) < len(recipe.instructions):
+        recipe.instructions = [s for s in recipe.instructions if s not in timed]
+    recipe.instructions = _uncredited(recipe.instructions)
+    texts = titles + timed + [t for order, t in shorts if order < end + 1 and order > start - 400]
     _details(recipe, texts)
     if recipe.total_time is None and recipe.prep_time is None and recipe.cook_time is None:
         recipe.total_time = _meta_line_time(texts)
@@ -205,6 +209,34 @@ def _unnumbered(steps: list[str]) -> list[str]:
     A "Passo 1" heading over each step, read into its text, goes the same way.
     """
     return drop_text_numbers(drop_text_numbers(steps)[0], _NUMBERED)[0]
+
+
+# "Zubereitungszeit: 20 min", "Cuisson : env. 1 h": a time's label and its value, set among the steps
+_TIME_LINE = re.compile(r"^(?P<label>[^\W\d][\w '’.-]{0,30}?)\s*:+\s*(?P<value>\S.{0,40})$")
+_HEDGE = re.compile(r"\b(?:ca|approx|about|around|env|environ|circa|etwa|ungefähr|cerca|unos|ongeveer)\b\.?"
+                    r"|[~≈.,()\s-]", re.I)
+
+
+def _time_line(step: str) -> bool:
+    """Whether a "step" is a time printed with the steps, a label and a duration and nothing else."""
+    match = _TIME_LINE.match(step)
+    if match is None or len(match["label"].split()) > 3 or minutes_of(match["value"]) is None:
+        return False
+    return not _HEDGE.sub("", _DURATION.sub("", match["value"]))
+
+
+# "Source: …", "Ricetta: X, Foto: Y", "Kilde: …": who wrote or shot the recipe, after its last step
+_CREDIT = re.compile(r"^(?:sources?|kilde|källa|quelle|fonte|fuente|bron|lähde|źródło|photos?|fotos?|"
+                     r"photography|styling|recipe(?: by| from| courtesy(?: of)?)?|ricetta|recette|"
+                     r"rezept|receta|receita|oppskrift|recept|text|texte|testo)\s*:", re.I)
+
+
+def _uncredited(steps: list[str]) -> list[str]:
+    """The steps less the credit lines closing them (never the only step)."""
+    end = len(steps)
+    while end > 1 and _CREDIT.match(steps[end - 1]):
+        end -= 1
+    return steps[:end]
 
 
 _TRAILING_YIELD = re.compile(r"\s+((?:serves|makes|yields?)\s+\d+(?:\s*-\s*\d+)?[\w ]{0,20})$", re.I)

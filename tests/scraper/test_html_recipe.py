@@ -798,3 +798,37 @@ def test_an_unlabelled_time_beside_the_count_in_the_recipes_subtitle_is_its_tota
     # a duration alone, with no count beside it, is no total time
     alone = read(body.replace("4 servings — 20 minutes", "Ready when you are — 20 minutes").format(10))
     assert alone is not None and alone.total_time is None
+
+
+def test_a_times_label_among_the_steps_is_a_time_not_a_step():
+    body = """<h1>Brokkoli-Nudeln</h1><h2>Zutaten</h2><ul><li>1 Zwiebel</li><li>250 g Nudeln</li></ul>
+      <h2>Zubereitung</h2><ol><li>Zubereitungszeit: ca. 20 min</li>
+      <li>Schäle die Zwiebel und schneide sie fein.</li><li>Koche die Nudeln bissfest.</li></ol>"""
+    found = read(body)
+    assert found is not None and found.confident
+    assert found.instructions == ["Schäle die Zwiebel und schneide sie fein.", "Koche die Nudeln bissfest."]
+    assert found.prep_time == 20
+    # a step that says more than a time stays a step
+    kept = read(body.replace("Zubereitungszeit: ca. 20 min", "Vorher: 20 min quellen lassen"))
+    assert kept is not None and kept.instructions[0] == "Vorher: 20 min quellen lassen"
+
+
+def test_credits_closing_the_steps_are_no_steps():
+    body = """<h1>Grillet kylling</h1><h2>Ingredienser</h2><ul><li>1,3 kg hel kylling</li><li>3 ss honning</li></ul>
+      <h2>Slik gjør du</h2><ol><li>Drypp honning over kyllingen.</li><li>Stek i 15 minutter på hver side.</li>
+      <li>Kilde: Gino D'Acampo i TV-programmet «Ginos italienske fristelser»</li>
+      <li>Ricetta: Walter Pedrazzi, Foto: Chiara Cadeddu</li></ol>"""
+    found = read(body)
+    assert found is not None and found.instructions == ["Drypp honning over kyllingen.", "Stek i 15 minutter på hver side."]
+    # only a credit after the last step goes: one among the steps is the page's text
+    inside = read(body.replace("<li>Stek i 15", "<li>Kilde: honning fra Lofoten.</li><li>Stek i 15"))
+    assert inside is not None and "Kilde: honning fra Lofoten." in inside.instructions
+
+
+def test_a_cook_mode_switch_in_the_ingredients_toolbar_is_no_line():
+    found = read("""<h1>Kaiserschmarrn</h1><div class="dr-ingredients-list"><h2>Ingredients</h2>
+      <div class="dr-ingredients-toolbar"><div class="wpdelicious-cook-mode-wrapper"><input type="checkbox">
+      <label>Cook Mode <span class="switch"></span></label><span>Cooking Mode <strong>Disabled</strong></span></div></div>
+      <ul><li>4 large Eggs</li><li>2/3 cup Milk</li><li>1 cup All-Purpose Flour</li></ul></div>
+      <h2>Instructions</h2><ol><li>Whisk the eggs with the milk, then fold in the flour and bake for 20 minutes.</li></ol>""")
+    assert found is not None and found.ingredients == ["4 large Eggs", "2/3 cup Milk", "1 cup All-Purpose Flour"]

@@ -24,7 +24,8 @@ __all__ = ["HtmlRecipe", "find_html_recipe"]
 
 _YIELD = re.compile(
     r"(?:serves|servings?|yields?|makes|portions?|pour|für|for|para|per|voor|porzioni|"
-    r"personas|personnes|personen|portionen|porties|raciones|stuks?|pieces|pièces)\b[^\d]{0,12}\d"
+    r"personas|personnes|personen|portionen|porties|raciones|stuks?|pieces|pièces)\b[^\d]{0,12}"
+    r"\d(?![\d.,]*\s*(?:k?cal|kj|mg|g)\b)"  # "Pro Portion: 505 kcal" is the nutrition, not a count
     r"|\d+\s*(?:servings?|portions?|personnes|personen|portionen|porties|personas|persone|porzioni|"
     r"raciones|porsjon(?:er)?|portion(?:er)?|personer|pers\.?)\b", re.I)
 _SR_ONLY = re.compile(r"sr-only|screen-reader|visually-?hidden", re.I)
@@ -184,11 +185,13 @@ def _headings(doc: Any) -> HtmlRecipe | None:
         confident=trusted,
     )
     titles = ingredients.titles if ingredients is not None else []
+    if ingredients is not None and ingredients.title and re.search(r"\d", ingredients.title):
+        titles = [ingredients.title, *titles]  # "Zutaten für 4 Personen": the title gives the yield
     timed = [s for s in recipe.instructions if _time_line(s)]
     if timed and len(timed) < len(recipe.instructions):
         recipe.instructions = [s for s in recipe.instructions if s not in timed]
     recipe.instructions = _uncredited(recipe.instructions)
-    texts = titles + timed + [t for order, t in shorts if order < end + 1 and order > start - 400]
+    texts = titles + timed + [t for order, t in shorts if min(start, end) - 400 < order < max(start, end) + 1]
     _details(recipe, texts)
     if recipe.total_time is None and recipe.prep_time is None and recipe.cook_time is None:
         recipe.total_time = _meta_line_time(texts)
@@ -280,7 +283,10 @@ def _details(recipe: HtmlRecipe, texts: list[str]) -> None:
             recipe.yields = yields_of(text[start:])
         for key, label in _TIMES:
             if getattr(recipe, key) is None and (found := label.search(text)):
-                value = minutes_of(_own_value(text, found.end()))
+                if re.match(r"\s*\d", text):  # "2 Min. Vorbereitungszeit 21 Min. Gesamtzeit"
+                    value = minutes_of(_value_before(text, found.start()))
+                else:
+                    value = minutes_of(_own_value(text, found.end()))
                 if value is None and index + 1 < len(texts):
                     value = minutes_of(texts[index + 1])
                 setattr(recipe, key, value)
@@ -304,6 +310,14 @@ def _meta_line_time(texts: list[str]) -> int | None:
                 if _BARE_DURATION.fullmatch(part):
                     return minutes_of(part)
     return None
+
+
+def _value_before(text: str, start: int) -> str:
+    """The value a label follows ("21 Min. Gesamtzeit"), back to the previous label's end."""
+    head = text[:start]
+    ends = [m.end() + len(re.match(r"\w*", head[m.end():]).group())
+            for _, label in _TIMES for m in label.finditer(head)]
+    return head[max(ends):] if ends else head
 
 
 def _own_value(text: str, start: int) -> str:

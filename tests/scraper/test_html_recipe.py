@@ -832,3 +832,40 @@ def test_a_cook_mode_switch_in_the_ingredients_toolbar_is_no_line():
       <ul><li>4 large Eggs</li><li>2/3 cup Milk</li><li>1 cup All-Purpose Flour</li></ul></div>
       <h2>Instructions</h2><ol><li>Whisk the eggs with the milk, then fold in the flour and bake for 20 minutes.</li></ol>""")
     assert found is not None and found.ingredients == ["4 large Eggs", "2/3 cup Milk", "1 cup All-Purpose Flour"]
+
+
+def test_a_plugin_card_with_a_single_ingredient_is_a_recipe():
+    def card(steps):
+        items = "".join(f'<li class="wprm-recipe-instruction"><div class="wprm-recipe-instruction-text">{s}</div></li>'
+                        for s in steps)
+        return f"""<h1>Mirabelles pour bébé</h1><div class="wprm-recipe-container"><div class="wprm-recipe">
+          <h2 class="wprm-recipe-name">Mirabelles pour bébé</h2><div class="wprm-recipe-ingredients-container">
+          <h3 class="wprm-recipe-header">Ingrédients</h3><ul class="wprm-recipe-ingredients">
+          <li class="wprm-recipe-ingredient"><span class="wprm-recipe-ingredient-amount">5</span>
+          <span class="wprm-recipe-ingredient-name">mirabelles</span></li></ul></div>
+          <div class="wprm-recipe-instructions-container"><ul>{items}</ul></div></div></div>"""
+    found = read(card(["Laver les mirabelles.", "Proposer à bébé une compote de mirabelles."]))
+    assert found is not None and found.reader == "wprm" and found.confident
+    assert found.ingredients == ["5 mirabelles"]
+    # one line and one step is a teaser's stub, not enough to stand on its own
+    stub = read(card(["Laver les mirabelles."]))
+    assert stub is None or not stub.confident
+
+
+def test_a_side_box_after_the_steps_gives_times_and_the_yield_of_its_ingredients_title():
+    """Steps first, then a box: "21 Min.<br>Gesamtzeit" (value, then label), "Zutaten für 4 Personen"."""
+    body = """<h1>Käsesoße</h1><div class="steps"><h2>Zubereitung</h2><ol>
+      <li>Parmesan zerkleinern und die Zwiebel schälen.</li><li>Butter schmelzen und Mehl einrühren.</li>
+      <li>Milch zugeben und 4 Min. köcheln lassen.</li></ol></div>
+      <p>Pro Portion: 505 kcal | 19 g E</p>
+      <div class="box right"><div class="times"><span>2 Min.<br>Vorbereitungszeit</span>
+      <span>21 Min.<br>Gesamtzeit</span></div>
+      <h3>Zutaten für 4 Personen</h3><ul><li>90 g Parmesan</li><li>1 Zwiebel</li><li>30 g Butter</li></ul></div>"""
+    found = read(body)
+    assert found is not None and found.confident
+    assert found.ingredients == ["90 g Parmesan", "1 Zwiebel", "30 g Butter"]
+    assert found.total_time == 21 and found.prep_time == 2
+    assert found.yields == "4 servings"
+    # a per-portion nutrition line is no count: with no other, the yield stays unknown
+    bare = read(body.replace("Zutaten für 4 Personen", "Zutaten"))
+    assert bare is not None and bare.yields is None

@@ -146,6 +146,8 @@ def _walk(root: Any) -> _Walk:
                 # `<li><h3>Passo 2</h3><p>…</p></li>`: the item is the step, "Passo 2" numbers it
                 if kind is not None and not (is_step_title(title) and _within(el, ("li",), 3)):
                     walk.anchors.append((n, kind, el, False, title))
+                    if kind == OTHER and not re.search(r"\d", title):
+                        walk.short_texts.append((n, title))  # a bare "Servings" label before its "24"
                     _number(el, walk, n)
                     continue
                 if el.tag in HEADINGS and is_recipe_heading(title):

@@ -28,6 +28,8 @@ _YIELD = re.compile(
     r"\d(?![\d.,]*\s*(?:k?cal|kj|mg|g)\b)"  # "Pro Portion: 505 kcal" is the nutrition, not a count
     r"|\d+\s*(?:servings?|portions?|personnes|personen|portionen|porties|personas|persone|porzioni|"
     r"raciones|porsjon(?:er)?|portion(?:er)?|personer|pers\.?)\b", re.I)
+_YIELD_LABEL = re.compile(r"\s*(?:serves|servings|yields?|portions|portionen|porzioni|porciones|raciones|"
+                          r"personnes|personen|porties|porções|rendimento|porsjoner|portioner)\s*:?\s*", re.I)
 _SR_ONLY = re.compile(r"sr-only|screen-reader|visually-?hidden", re.I)
 _TIMES = (
     # ("Tempo" / "35 minuti": a bare "time" label over a recipe is its whole time)
@@ -274,6 +276,7 @@ def _trailing_yield(recipe: HtmlRecipe) -> None:
 
 def _details(recipe: HtmlRecipe, texts: list[str]) -> None:
     """Yields and times from the short labels around the recipe ("Serves 4", "Total: 1 h")."""
+    paired = None
     for index, text in enumerate(texts):
         if recipe.yields is None and (found := _YIELD.search(text)):
             # "Tidsmængde: 2 timer Mængde: 8 pers.": the count its label names, not the first
@@ -281,6 +284,9 @@ def _details(recipe: HtmlRecipe, texts: list[str]) -> None:
             if (count := re.search(r"\d+\s*$", text[:start])) is not None:
                 start = count.start()  # "10 pieces — 20 minutes": the count before its noun
             recipe.yields = yields_of(text[start:])
+        elif paired is None and _YIELD_LABEL.fullmatch(text) and index + 1 < len(texts) and (
+                re.fullmatch(r"\s*\d+\s*", texts[index + 1])):
+            paired = f"{text} {texts[index + 1]}"  # "Servings", then "24" apart: if no label says more
         for key, label in _TIMES:
             if getattr(recipe, key) is None and (found := label.search(text)):
                 if re.match(r"\s*\d", text):  # "2 Min. Vorbereitungszeit 21 Min. Gesamtzeit"
@@ -288,8 +294,26 @@ def _details(recipe: HtmlRecipe, texts: list[str]) -> None:
                 else:
                     value = minutes_of(_own_value(text, found.end()))
                 if value is None and index + 1 < len(texts):
-                    value = minutes_of(texts[index + 1])
+                    value = minutes_of(_following_value(texts, index + 1))
                 setattr(recipe, key, value)
+    if recipe.yields is None and paired is not None:
+        recipe.yields = yields_of(paired)
+
+
+def _following_value(texts: list[str], start: int) -> str:
+    """A bare label's value, from the texts after it: "4 hr", then "50 min" in an element of its own.
+
+    Nested elements repeat the pieces of what was taken ("4 hr", "4", "hr"); they are passed
+    over, and the value ends at the first text that is neither a piece nor a duration.
+    """
+    taken = [texts[start]]
+    for text in texts[start + 1: start + 8]:
+        if any(text in piece for piece in taken):
+            continue
+        if not _DURATION.fullmatch(text.strip()):
+            break
+        taken.append(text)
+    return " ".join(taken)
 
 
 _PARTS = re.compile(r"\s[—–|·•]\s")

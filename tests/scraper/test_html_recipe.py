@@ -869,3 +869,20 @@ def test_a_side_box_after_the_steps_gives_times_and_the_yield_of_its_ingredients
     # a per-portion nutrition line is no count: with no other, the yield stays unknown
     bare = read(body.replace("Zutaten für 4 Personen", "Zutaten"))
     assert bare is not None and bare.yields is None
+
+
+def test_bare_labels_with_their_values_in_elements_of_their_own():
+    """"Total" then "4 hr" then "50 min" (nested spans repeat their pieces); "Servings" then "24"."""
+    body = """<h1>Éclair Bars</h1><ul class="attributes">
+      <li><span class="label">Prep</span> <span class="value"><span>15</span> <span>min</span></span></li>
+      <li><span class="label">Total</span> <span class="value"><span>4</span> <span>hr</span></span> <span>50 min</span></li>
+      <li><span class="label">Servings</span> <span class="value">24</span></li></ul>
+      <h2>Ingredients</h2><ul><li>1 can crescent dough</li><li>3 cups cold half-and-half</li></ul>
+      <h2>Steps</h2><ol><li>Heat oven to 375°F and press the dough into the pan.</li>
+      <li>Beat the pudding mix with the half-and-half and spread it over the base.</li></ol>"""
+    found = read(body)
+    assert found is not None and found.confident
+    assert (found.prep_time, found.total_time, found.yields) == (15, 290, "24 servings")
+    # a number after a label that names no count is no yield
+    other = read(body.replace(">Servings<", ">Rating<"))
+    assert other is not None and other.yields is None

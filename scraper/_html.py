@@ -60,6 +60,9 @@ def text_of(el: Any, cap: int = MAX_TEXT) -> str:
     stack: list[tuple[Any, int]] = [(el, 0)]
     while stack and size <= cap * 2:
         node, phase = stack.pop()
+        if phase == 2:
+            parts.append(_PIECE_BREAK)
+            continue
         if phase:
             if node.tail:
                 parts.append(node.tail)
@@ -75,8 +78,33 @@ def text_of(el: Any, cap: int = MAX_TEXT) -> str:
         if node.text:
             parts.append(node.text)
             size += len(node.text.strip())
-        stack.extend((child, 0) for child in reversed(node))
-    return norm("".join(parts))[:cap]
+        if _run_together(node):
+            for index in range(len(node) - 1, -1, -1):
+                stack.append((node[index], 0))
+                if index:
+                    stack.append((None, 2))
+        else:
+            stack.extend((child, 0) for child in reversed(node))
+    text = "".join(parts)
+    if _PIECE_BREAK in text:  # a word between two words; "500" + "°F" stays "500°F"
+        text = _PIECE_SPACE.sub(" ", text).replace(_PIECE_BREAK, "")
+    return norm(text)[:cap]
+
+
+_PIECES = frozenset({"span", "strong", "b"})
+_PIECE_BREAK = "\x00"
+_PIECE_SPACE = re.compile(r"(?<=[^\W_])\x00(?=[^\W_]|\()")
+
+
+def _run_together(node: Any) -> bool:
+    """Spans set side by side with nothing between them ("<span>1</span><span>kilogram</span>").
+
+    Structured ingredient markup puts amount, unit and name in spans of their own and lets CSS
+    space them; their texts are separate words, not one ("1kilogramtavuk").
+    """
+    children = list(node)
+    return (len(children) >= 2 and not node.text
+            and all(isinstance(c.tag, str) and c.tag in _PIECES and not c.tail for c in children))
 
 
 # a <select>'s options are choices a reader sees one of, not text ("Servings: 4 1 2 3 4 5 6")

@@ -886,3 +886,16 @@ def test_bare_labels_with_their_values_in_elements_of_their_own():
     # a number after a label that names no count is no yield
     other = read(body.replace(">Servings<", ">Rating<"))
     assert other is not None and other.yields is None
+
+
+def test_amount_unit_and_name_in_spans_side_by_side_are_separate_words():
+    """`<span>1</span><span>kilogram</span><span>tavuk</span>`: CSS spaces them, the text must too."""
+    def item(*pieces):
+        return "<li><div>" + "".join(f"<span>{p}</span>" for p in pieces) + "</div></li>"
+    found = read(f"""<h1>Tavuklu Patates Topları</h1><h2>Malzemeler</h2><ul>{item("2", "yemek kaşığı", "sıvı yağ")}
+      {item("1", "kilogram", "tavuk", "(doğranmış)")}{item("1", "adet", "soğan")}</ul>
+      <h2>Hazırlanışı</h2><ol><li>Yağı tavada ısıtın, tavuğu ekleyin ve 10 dakika pişirin.</li>
+      <li>Fırını <span>200</span><span>°C</span> ısıtın ve topları 20 dakika pişirin.</li></ol>""")
+    assert found is not None and found.confident
+    assert found.ingredients == ["2 yemek kaşığı sıvı yağ", "1 kilogram tavuk (doğranmış)", "1 adet soğan"]
+    assert found.instructions[1] == "Fırını 200°C ısıtın ve topları 20 dakika pişirin."

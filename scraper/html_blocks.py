@@ -30,9 +30,12 @@ _UNIT = re.compile(
     r"oz|ounces?|lbs?|pounds?|pinch|cloves?|cans?|el|tl|ess?löffel|teelöffel|prise|stück|bund|"
     r"cs|cc|cuill\w*|c\.?\s?à\s?[sc]|pincée|gousses?|cucharadas?|cucharaditas?|dientes?|"
     r"cucchia\w*|spicchi?|eetlepels?|theelepels?|snufje|teentjes?|stuks?|spsk|tsk|dåse|db|ek|"
-    r"salt|salz|sel|sal|pepper|pfeffer|poivre|pimienta|pepe|peper|to taste|au goût|nach geschmack)\b",
+    r"salt|salz|sel|sal|pepper|pfeffer|poivre|pimienta|pepe|peper|to taste|au goût|nach geschmack|"
+    r"kilograms?|kilos?|grammes?|gramm|sztuk[ai]?|szczypt[ay]|łyżk[ai]|łyżeczk[ai]|szklank[ai])\b",
     re.I)
 _DIGIT = re.compile(r"\d")
+# "ziemniaki 1 kilogram", "Tuorli 3": the name, then its amount (and a unit) closing the line
+_TRAILING_AMOUNT = re.compile(r"^[^\d]{2,60}\s\d+(?:[.,/]\d+)?\s*[^\W\d]{0,12}\.?$")
 _AMOUNT = re.compile(r"[\d½¼¾⅓⅔⅛]")  # "Tuorli 3", "Limoni ½": an amount after the name
 _UNIT_SWITCH = re.compile(r"(?:(?:metric|imperial|us|cups|units?|customary|original|scale|"
                           r"[0-9½]x|/|\|)\s*){2,}", re.I)
@@ -75,6 +78,7 @@ def _short_title(text: str) -> bool:
 
 # `<li class="ingredient-section">`, `<li class="sub-ingredient-title">`: an item the page marks as a title
 # (Bootstrap's "list-group-item" is every item of a styled list, not a title)
+_BOLD_ITEM = re.compile(r"(?:^|[\s_-])(?:bold|strong|fw-bold|font-bold)(?:$|\s)", re.I)
 _TITLE_ITEM = re.compile(r"(?<!list-)(?:section|title|heading|header|group)(?:\b|_|-|$)", re.I)
 
 
@@ -84,6 +88,11 @@ def item_title(li: Any) -> str | None:
     if _TITLE_ITEM.search(li.get("class") or ""):
         text = text_of(li, 120)
         if _short_title(text) and not any(ch.isdigit() for ch in text):
+            return text.rstrip(" :")
+    if _BOLD_ITEM.search(li.get("class") or ""):
+        # `<li class="bold">Pour l'appareil</li>`: set in bold by its class, a "For ..." title
+        text = text_of(li, 120)
+        if _short_title(text) and not any(ch.isdigit() for ch in text) and _GROUP_TITLE.search(text):
             return text.rstrip(" :")
     if len(children) == 1 and children[0].tag in _EMPHASIS:
         # `<li><strong><em>For the panna cotta:</em></strong></li>`: a title set in bold, marked
@@ -264,7 +273,7 @@ def looks_like_ingredients(items: list[str]) -> bool:
     for x in items:
         if len(x) > 200:
             continue
-        if _QUANTITY.search(x) or _UNIT.search(x):
+        if _QUANTITY.search(x) or _UNIT.search(x) or _TRAILING_AMOUNT.match(x):
             measured += 1
             good += 1
         elif len(x.split()) <= 5 or (len(x.split()) <= 12 and _DIGIT.search(x)):

@@ -313,11 +313,32 @@ def _collect(block: Block, nodes: list[Any], level: int, anchors: dict[int, str]
                             block.add(line, li, state["group"], _links(li))
             else:
                 block.add(text_of(node), node, state["group"], _links(node))
-        elif tag in ("div", "section", "article", "span", "main", "blockquote") and any(
-                isinstance(c.tag, str) and c.tag in _BLOCKS for c in node):
+        elif block.kind == INGREDIENTS and tag == "div" and (line := _two_part_line(node)) is not None:
+            block.add(line, node, state["group"], _links(node))
+        elif (tag in ("div", "section", "article", "span", "main", "blockquote") or "-" in tag) and any(
+                isinstance(c.tag, str) and (c.tag in _BLOCKS or "-" in c.tag) for c in node):
+            # (a custom element, `<app-recipe-ingredients-buttons>`, is a container: its buttons
+            # are skipped one by one like any other)
             _collect(block, list(node), level, anchors, state)
         else:
             _line(block, node, state)
+
+
+def _two_part_line(node: Any) -> str | None:
+    """One ingredient set as two paragraphs, its name and its amount ("ziemniaki" / "1 kilogram").
+
+    An app's list item in a `<div>` of its own; read paragraph by paragraph, the name and the
+    amount would be two lines. Exactly one of the two must start with an amount.
+    """
+    parts = [c for c in node if isinstance(c.tag, str) and (text_of(c, 100) or c.tag in ("p", "div"))]
+    if len(parts) != 2 or any(c.tag not in ("p", "div", "span") or c.find(".//li") is not None for c in parts):
+        return None
+    texts = [text_of(c, 100) for c in parts]
+    if not all(texts) or any(len(x) > 80 for x in texts):
+        return None
+    if sum(bool(starts_with_amount(x)) for x in texts) != 1:
+        return None
+    return norm(" ".join(texts))
 
 
 def _terms(node: Any) -> list[Any]:
@@ -448,6 +469,8 @@ def _read(walk: _Walk) -> list[Block]:
         try:
             if by_class and el.tag == "dl":
                 _pairs(block, el, state)
+            elif by_class and kind == INGREDIENTS and el.tag == "div" and (line := _two_part_line(el)):
+                block.add(line, el, None, _links(el))  # one item's box ("ingredients-list-content-item")
             elif by_class:
                 # the named container bounds the section: a heading inside it titles a group
                 _collect(block, list(el), 0, {k: v for k, v in anchors.items() if v != kind}, state)

@@ -899,3 +899,33 @@ def test_amount_unit_and_name_in_spans_side_by_side_are_separate_words():
     assert found is not None and found.confident
     assert found.ingredients == ["2 yemek kaşığı sıvı yağ", "1 kilogram tavuk (doğranmış)", "1 adet soğan"]
     assert found.instructions[1] == "Fırını 200°C ısıtın ve topları 20 dakika pişirin."
+
+
+def test_an_item_set_in_bold_by_its_class_and_naming_a_purpose_titles_a_group():
+    found = read("""<h1>Galette raclette</h1><h2>Ingrédients</h2><div class="ingredients"><ul>
+      <li class='bold marginT10'>Pour l'appareil</li><li><span>Lait : </span><span>25 cl</span></li>
+      <li><span>Farine de sarrasin : </span><span>55 g</span></li>
+      <li class='bold marginT10'>Pour la garniture</li><li><span>Raclette : </span><span>50 g</span></li>
+      <li class='bold'>Gros sel</li></ul></div>
+      <h2>Préparation</h2><ol><li>Mélangez le lait et la farine, puis laissez reposer la pâte 30 minutes.</li></ol>""")
+    assert found is not None and found.confident
+    assert found.ingredients == ["Lait : 25 cl", "Farine de sarrasin : 55 g", "Raclette : 50 g", "Gros sel"]
+    assert [name for name, _ in found.ingredient_groups] == ["Pour l'appareil", "Pour la garniture"]
+
+
+def test_an_apps_items_with_the_name_and_the_amount_in_paragraphs_of_their_own():
+    """Each item a `<div class="ingredients-list-content-item">` of two paragraphs; buttons in a custom element."""
+    def item(name, amount):
+        return (f'<div class="ingredients-list-content-container"><div class="ingredients-list-dots"></div>'
+                f'<div class="ingredients-list-content-item"><p class="ingredient-name"><label><input type="checkbox">'
+                f'<span> {name} </span></label></p><p class="quantity"><span> {amount} </span></p></div></div>')
+    found = read(f"""<h1>Placki ziemniaczane</h1><app-recipe-ingredients-list><div class="ingredients-list">
+      <h2>Składniki</h2><div class="ingredients-list-content">{item("ziemniaki", "1 kilogram")}
+      {item("cebula", "1 sztuka")}{item("jajka", "2 sztuki")}{item("mąka", "3 łyżki")}</div>
+      <app-recipe-ingredients-buttons><div><button class="btn">Email</button><button class="btn">Listonic</button></div>
+      </app-recipe-ingredients-buttons></div></app-recipe-ingredients-list>
+      <div class="steps-list"><h2>Przygotowanie krok po kroku</h2><div class="step"><h3>Krok 1</h3>
+      <p>Obierz ziemniaki, zetrzyj na tarce i odsącz masę przez sito.</p></div><div class="step"><h3>Krok 2</h3>
+      <p>Dodaj cebulę, jajka i mąkę, wymieszaj i smaż placki z obu stron na złoty brąz.</p></div></div>""")
+    assert found is not None and found.confident
+    assert found.ingredients == ["ziemniaki 1 kilogram", "cebula 1 sztuka", "jajka 2 sztuki", "mąka 3 łyżki"]

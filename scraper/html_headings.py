@@ -83,6 +83,9 @@ def _within(el: Any, tags: tuple[str, ...], depth: int) -> bool:
     return False
 
 
+_STATE_PREFIXES = ("has-", "no-", "with-", "without-")
+
+
 def _noise(el: Any) -> bool:
     tag = el.tag
     # a <header> inside an article or section titles it (HTML5); the page's own is site chrome
@@ -91,7 +94,8 @@ def _noise(el: Any) -> bool:
         return True
     if tag in ("article", "main"):
         return False  # the page's content, whatever its classes say ("sc-ad-container")
-    attrs = classes(el)
+    # "has-post-comments", "no-sidebar": a state of the page's post, not what the element is
+    attrs = " ".join(token for token in classes(el).split() if not token.startswith(_STATE_PREFIXES))
     # "comments", "wp-comment-list"; "gz-photocomments-trigger" wraps a recipe's steps
     if _COMMENTS.search(attrs) or _HIDDEN.search(attrs) or el.get("hidden") is not None:
         return True

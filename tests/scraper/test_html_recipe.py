@@ -929,3 +929,14 @@ def test_an_apps_items_with_the_name_and_the_amount_in_paragraphs_of_their_own()
       <p>Dodaj cebulę, jajka i mąkę, wymieszaj i smaż placki z obu stron na złoty brąz.</p></div></div>""")
     assert found is not None and found.confident
     assert found.ingredients == ["ziemniaki 1 kilogram", "cebula 1 sztuka", "jajka 2 sztuki", "mąka 3 łyżki"]
+
+
+def test_a_posts_state_classes_do_not_make_it_chrome():
+    """`class="nm-post has-post-comments"` says the post has comments; it is not the comments."""
+    recipe = """<h1>Kubaneh</h1><h3>Ingredients</h3><ul><li>450g bread flour</li><li>40g sugar</li>
+      <li>9g instant yeast</li></ul><h3>Instructions</h3><ol><li>Mix the flour, sugar and yeast with the water.</li>
+      <li>Bake the dough covered at 150°C overnight.</li></ol>"""
+    found = read(f'<div class="nm-post nm-post-sidebar-none has-post-comments">{recipe}</div>')
+    assert found is not None and found.confident and found.ingredients[0] == "450g bread flour"
+    hidden = read(f'<div class="post-comments">{recipe}</div>')
+    assert hidden is None or not hidden.confident

@@ -90,7 +90,7 @@ def _noise(el: Any) -> bool:
     tag = el.tag
     # a <header> inside an article or section titles it (HTML5); the page's own is site chrome
     if not isinstance(tag, str) or (tag in _SKIP and not (
-            tag == "header" and _within(el, ("article", "section"), 4))):
+            tag == "header" and _within(el, ("article", "section"), 4)) and not _unclosed(el)):
         return True
     if tag in ("article", "main"):
         return False  # the page's content, whatever its classes say ("sc-ad-container")
@@ -102,6 +102,16 @@ def _noise(el: Any) -> bool:
     if "display:none" in (el.get("style") or "").replace(" ", ""):
         return True
     return bool(_NOISE.search(attrs)) and "recipe" not in attrs and "ingredient" not in attrs
+
+
+def _unclosed(el: Any) -> bool:
+    """A header or button holding the page's h1 and its main content: a tag left open.
+
+    "<button><div></button>" (a typo for `</div>`) leaves the button open to the end of the
+    page in lxml's parser, where a browser closes it: what it holds is the page, not chrome.
+    """
+    return el.tag in ("header", "button") and el.find(".//h1") is not None and (
+        el.find(".//main") is not None or el.find(".//article") is not None)
 
 
 def _has_control(el: Any) -> bool:

@@ -940,3 +940,17 @@ def test_a_posts_state_classes_do_not_make_it_chrome():
     assert found is not None and found.confident and found.ingredients[0] == "450g bread flour"
     hidden = read(f'<div class="post-comments">{recipe}</div>')
     assert hidden is None or not hidden.confident
+
+
+def test_a_header_button_left_open_by_a_typo_does_not_hide_the_page():
+    """`<button><div></button>`: lxml keeps the button (and the header) open over the whole page."""
+    found = read("""<header class="site-header"><button class="menu-button"><div></button><a href="/">Home</a>
+      <main><article><h1>Margherita Pizza</h1><h2>Ingredients</h2><ul><li>¼ cup olive oil</li>
+      <li>8 Roma tomatoes, sliced</li><li>8 ounces shredded mozzarella</li></ul>
+      <h2>Directions</h2><ol><li>Brush the crust with the oil and lay the tomatoes over it.</li>
+      <li>Top with the cheese and bake at 400°F for 10 minutes.</li></ol></article></main></header>""")
+    assert found is not None and found.confident and found.ingredients[0] == "¼ cup olive oil"
+    # a real menu button stays chrome
+    menu = read("""<header><button class="menu"><h2>Ingredients</h2><ul><li>1 cup flour</li><li>2 eggs</li></ul>
+      <h2>Directions</h2><ol><li>Mix the flour with the eggs and bake for 20 minutes.</li></ol></button></header>""")
+    assert menu is None or not menu.confident

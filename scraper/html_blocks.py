@@ -56,6 +56,7 @@ class Block:
     after: Any = None  # the node where prose ended the list (untitled steps may start there)
     #: section titles read among the lines and dropped ("Ingredienti per 6 tortini": a yield)
     titles: list[str] = field(default_factory=list)
+    nodes: list[Any] = field(default_factory=list)  # the elements of `sources`, in reading order
 
     def add(self, line: str, source: Any, group: str | None, links: int = 0) -> None:
         if not line or len(self.items) >= MAX_ITEMS:
@@ -64,6 +65,8 @@ class Block:
         if not self.groups or self.groups[-1][0] != group:
             self.groups.append((group, []))
         self.groups[-1][1].append(line)
+        if id(source) not in self.sources:
+            self.nodes.append(source)
         self.sources.add(id(source))
         self.chars += len(line)
         # a shop's recipe links each product it names ("150 ml <a>MY VAY Mandeldrink</a>", "<a>Tuorli</a>
@@ -192,6 +195,15 @@ def list_lines(node: Any) -> list[tuple[str | None, str, Any]]:
     items = list(node.iterchildren("li"))
     widget = _repeated_tail(items)
     out: list[tuple[str | None, str, Any]] = []
+    if not items:
+        # `<ul><h3>For the salsa</h3><ul><li>…</li></ul>…</ul>`: groups set straight in the list
+        # (invalid HTML a parser keeps as written); each heading titles the list after it
+        for child in node.iterchildren(*_HEADING_TAGS, "ul", "ol"):
+            if child.tag in ("ul", "ol"):
+                out.extend(list_lines(child))
+            elif _short_title(title := text_of(child, 120)):
+                out.append((title.rstrip(" :"), "", child))
+        return out
     for li in items:
         title = item_title(li)
         if title is not None:

@@ -558,12 +558,26 @@ def _contains(items: list[str], part: list[str]) -> bool:
     return any(items[i:i + n] == part for i in range(len(items) - n + 1))
 
 
+def _read_before(block: Block, used: set[int]) -> bool:
+    """Whether each of the block's lines comes from inside an element another block read.
+
+    A class-named box in each step (`<li><div>Step 1</div><div class="stepContent">…`) is an
+    anchor of its own; the list its item belongs to was read already, the number with it.
+    """
+    if not used or not block.nodes:
+        return False
+    for node in block.nodes:
+        if not any(id(el) in used for el in (node, *node.iterancestors())):
+            return False
+    return True
+
+
 def _merge(blocks: list[Block]) -> list[Block]:
     """Consecutive blocks of one kind ("Ingredients for the dough", "... for the filling") join."""
     runs: list[Block] = []
     used: set[int] = set()
     for block in sorted(blocks, key=lambda b: b.order):
-        if block.sources & used:
+        if block.sources & used or _read_before(block, used):
             continue
         used |= block.sources
         clean(block)

@@ -236,10 +236,14 @@ _CREDIT = re.compile(r"^(?:sources?|kilde|källa|quelle|fonte|fuente|bron|lähde
                      r"rezept|receta|receita|oppskrift|recept|text|texte|testo)\s*:", re.I)
 
 
+# "By David Tanis": a byline (of the next recipes' cards, read on past the list), not a step
+_BYLINE = re.compile(r"^(?:[Bb]y|[Vv]on|[Pp]ar|[Dd]a|[Pp]or|[Dd]oor)\s+[A-ZÀ-Ý][\w'’.-]+(?:\s+[A-ZÀ-Ý][\w'’.-]+){0,3}$")
+
+
 def _uncredited(steps: list[str]) -> list[str]:
-    """The steps less the credit lines closing them (never the only step)."""
+    """The steps less the credit lines and bylines closing them (never the only step)."""
     end = len(steps)
-    while end > 1 and _CREDIT.match(steps[end - 1]):
+    while end > 1 and (_CREDIT.match(steps[end - 1]) or _BYLINE.match(steps[end - 1])):
         end -= 1
     return steps[:end]
 

@@ -954,3 +954,23 @@ def test_a_header_button_left_open_by_a_typo_does_not_hide_the_page():
     menu = read("""<header><button class="menu"><h2>Ingredients</h2><ul><li>1 cup flour</li><li>2 eggs</li></ul>
       <h2>Directions</h2><ol><li>Mix the flour with the eggs and bake for 20 minutes.</li></ol></button></header>""")
     assert menu is None or not menu.confident
+
+
+def test_groups_set_straight_in_a_list_and_class_named_step_boxes_read_once():
+    """NYT Cooking's markup: `<ul><h3>…</h3><ul>…</ul></ul>`; each step's box is class-named; bylines follow."""
+    steps = "".join(f'<li class="preparation_step"><div class="stepNumber">Step <!-- -->{i}</div>'
+                    f'<div class="preparation_stepContent"><p>{s}</p></div></li>'
+                    for i, s in enumerate(["Boil the potatoes in salted water for 20 minutes.",
+                                           "Blend the tomatoes with the chile and simmer the salsa."], 1))
+    found = read(f"""<h1>Potato Tacos</h1><div class="ingredients_ingredients"><h2>Ingredients</h2>
+      <div class="ingredients_recipeYield"><span>Yield:</span><span>4 servings</span></div>
+      <ul><h3>For the Tacos</h3><ul><li><span>1½</span><span> pounds potatoes</span></li><li>16 corn tortillas</li></ul>
+      <h3>For the Salsa</h3><ul><li>3 tomatoes, chopped</li><li>1 garlic clove</li></ul></ul></div>
+      <div><h2>Preparation</h2><ol class="preparation_stepList">{steps}</ol>
+      <div class="cards"><ul><li><div><p>By Melissa Clark</p></div></li><li><div><p>By David Tanis</p></div></li>
+      </ul></div></div>""")
+    assert found is not None and found.confident
+    assert found.ingredients == ["1½ pounds potatoes", "16 corn tortillas", "3 tomatoes, chopped", "1 garlic clove"]
+    assert [name for name, _ in found.ingredient_groups] == ["For the Tacos", "For the Salsa"]
+    assert found.instructions == ["Boil the potatoes in salted water for 20 minutes.",
+                                  "Blend the tomatoes with the chile and simmer the salsa."]

@@ -89,7 +89,7 @@ def _page_title(doc: Any) -> str | None:
         if _SR_ONLY.search(h1.get("class") or ""):
             continue  # "<h1 class='heading__sr-only'>Navigation</h1>": for screen readers only
         text = text_of(h1, 300)
-        if text and section_kind(text) is None:
+        if text and section_kind(text) is None and not _site_heading(text, doc):
             if not _in_pieces(h1) or not doc.xpath("//meta[@property='og:title']/@content"):
                 return _cased(text, doc)
             break  # "<h1>baba ghanoush</h1><h1>with hand-cut potato chips</h1>": og:title is whole
@@ -99,6 +99,19 @@ def _page_title(doc: Any) -> str | None:
     for title in doc.iter("title"):
         return _unsuffixed(text_of(title, 300)) or None
     return None
+
+
+# "RECEITAS", "Recipes": a site's section set as its <h1> over every recipe page
+_SECTION_WORD = re.compile(r"(?:recipes?|receitas?|recettes?|rezepte?|ricette|recetas?|recepten|recept|"
+                           r"opskrifter|oppskrifter|recepty?|przepisy|tarifler|home|blog)", re.I)
+
+
+def _site_heading(text: str, doc: Any) -> bool:
+    """Whether an <h1> names the site or its recipe section rather than the recipe."""
+    if _SECTION_WORD.fullmatch(text.strip(" :")):
+        return True
+    sites = doc.xpath("//meta[@property='og:site_name']/@content")[:1]
+    return bool(sites) and norm(sites[0]).casefold() == text.casefold()
 
 
 def _in_pieces(h1: Any) -> bool:

@@ -974,3 +974,12 @@ def test_groups_set_straight_in_a_list_and_class_named_step_boxes_read_once():
     assert [name for name, _ in found.ingredient_groups] == ["For the Tacos", "For the Salsa"]
     assert found.instructions == ["Boil the potatoes in salted water for 20 minutes.",
                                   "Blend the tomatoes with the chile and simmer the salsa."]
+
+
+def test_an_h1_naming_the_sites_recipe_section_or_the_site_is_not_the_title():
+    body = """<h1>{}</h1><article><h2>Ingredientes</h2><ul><li>500 g de alcatra</li><li>1 cebola picada</li></ul>
+      <h2>Modo de preparo</h2><ol><li>Refogue a cebola na manteiga e junte a carne em cubos.</li></ol></article>"""
+    head = ('<meta property="og:title" content="Estrogonofe de carne"><meta property="og:site_name" content="Claudia">')
+    assert read(body.format("RECEITAS"), head).title == "Estrogonofe de carne"
+    assert read(body.format("Claudia"), head).title == "Estrogonofe de carne"
+    assert read(body.format("Estrogonofe da vovó"), head).title == "Estrogonofe da vovó"

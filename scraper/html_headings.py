@@ -350,7 +350,10 @@ def _two_part_line(node: Any) -> str | None:
     texts = [text_of(c, 100) for c in parts]
     if not all(texts) or any(len(x) > 80 for x in texts):
         return None
-    if sum(bool(starts_with_amount(x)) for x in texts) != 1:
+    amounts = [x for x in texts if starts_with_amount(x)]
+    # the amount's paragraph holds the amount alone ("1 kilogram", "25 cl"): two paragraphs that
+    # are two lines ("50 g de chocolat noir", "Cacao en poudre") stay two
+    if len(amounts) != 1 or len(amounts[0].split()) > 3:
         return None
     return norm(" ".join(texts))
 

@@ -983,3 +983,12 @@ def test_an_h1_naming_the_sites_recipe_section_or_the_site_is_not_the_title():
     assert read(body.format("RECEITAS"), head).title == "Estrogonofe de carne"
     assert read(body.format("Claudia"), head).title == "Estrogonofe de carne"
     assert read(body.format("Estrogonofe da vovó"), head).title == "Estrogonofe da vovó"
+
+
+def test_two_paragraphs_that_are_two_lines_are_not_joined_as_name_and_amount():
+    found = read("""<h1>Bûche</h1><h2>Ingrédients</h2><div class="ingredients">
+      <div><p>50 g de chocolat de couverture noir</p><p>Cacao en poudre</p></div>
+      <div><p>2 oeufs</p><p>70 g de noisette en poudre</p></div></div>
+      <h2>Préparation</h2><ol><li>Tempérez le chocolat, puis fouettez les oeufs avec la noisette.</li></ol>""")
+    assert found is not None and found.ingredients == [
+        "50 g de chocolat de couverture noir", "Cacao en poudre", "2 oeufs", "70 g de noisette en poudre"]

@@ -102,9 +102,9 @@ def _run_together(node: Any) -> bool:
     Structured ingredient markup puts amount, unit and name in spans of their own and lets CSS
     space them; their texts are separate words, not one ("1kilogramtavuk").
     """
-    children = list(node)
-    return (len(children) >= 2 and not node.text
-            and all(isinstance(c.tag, str) and c.tag in _PIECES and not c.tail for c in children))
+    if node.text or len(node) < 2:
+        return False
+    return all(isinstance(c.tag, str) and c.tag in _PIECES and not c.tail for c in node)
 
 
 # a <select>'s options are choices a reader sees one of, not text ("Servings: 4 1 2 3 4 5 6")

@@ -95,7 +95,9 @@ def _noise(el: Any) -> bool:
     if tag in ("article", "main"):
         return False  # the page's content, whatever its classes say ("sc-ad-container")
     # "has-post-comments", "no-sidebar": a state of the page's post, not what the element is
-    attrs = " ".join(token for token in classes(el).split() if not token.startswith(_STATE_PREFIXES))
+    attrs = classes(el)
+    if "has-" in attrs or "no-" in attrs or "with" in attrs:
+        attrs = " ".join(token for token in attrs.split() if not token.startswith(_STATE_PREFIXES))
     # "comments", "wp-comment-list"; "gz-photocomments-trigger" wraps a recipe's steps
     if _COMMENTS.search(attrs) or _HIDDEN.search(attrs) or el.get("hidden") is not None:
         return True
@@ -344,7 +346,10 @@ def _two_part_line(node: Any) -> str | None:
     An app's list item in a `<div>` of its own; read paragraph by paragraph, the name and the
     amount would be two lines. Exactly one of the two must start with an amount.
     """
-    parts = [c for c in node if isinstance(c.tag, str) and (text_of(c, 100) or c.tag in ("p", "div"))]
+    parts = [c for c in node if isinstance(c.tag, str)]
+    if not 2 <= len(parts) <= 3:
+        return None
+    parts = [c for c in parts if text_of(c, 100) or c.tag in ("p", "div")]
     if len(parts) != 2 or any(c.tag not in ("p", "div", "span") or c.find(".//li") is not None for c in parts):
         return None
     texts = [text_of(c, 100) for c in parts]

@@ -32,10 +32,10 @@ _YIELD_LABEL = re.compile(r"\s*(?:serves|servings|yields?|portions|portionen|por
                           r"personnes|personen|porties|porções|rendimento|porsjoner|portioner)\s*:?\s*", re.I)
 _SR_ONLY = re.compile(r"sr-only|screen-reader|visually-?hidden", re.I)
 _TIMES = (
-    # ("Tempo" / "35 minuti": a bare "time" label over a recipe is its whole time)
+    # ("Tempo" / "35 minuti", "Time 30 min": a bare "time" label over a recipe is its whole time)
     ("total_time", re.compile(r"total|gesamt|insgesamt|totale?|in totaal|totaal|ready in|"
                               r"temps total|tiempo total|tempo totale|"
-                              r"^(?:time|tempo|zeit|temps|tiempo|tijd|tid|czas)\s*:?$", re.I)),
+                              r"^(?:time|tempo|zeit|temps|tiempo|tijd|tid|czas)\s*:?(?:$|\s*(?=\d))", re.I)),
     ("prep_time", re.compile(r"prep|préparation|vorbereitung|zubereitungszeit|preparación|"
                              r"preparazione|voorbereiding|bereidingstijd|arbeitszeit", re.I)),
     ("cook_time", re.compile(r"cook|cuisson|koch|back|garzeit|cocción|cottura|kooktijd|baktijd",

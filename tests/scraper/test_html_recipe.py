@@ -992,3 +992,11 @@ def test_two_paragraphs_that_are_two_lines_are_not_joined_as_name_and_amount():
       <h2>Préparation</h2><ol><li>Tempérez le chocolat, puis fouettez les oeufs avec la noisette.</li></ol>""")
     assert found is not None and found.ingredients == [
         "50 g de chocolat de couverture noir", "Cacao en poudre", "2 oeufs", "70 g de noisette en poudre"]
+
+
+def test_a_bare_time_label_with_its_value_beside_the_count_is_the_total():
+    body = """<h1>Grilled Cheese and Greens</h1><div class="meta"><div>Serves 4</div><div>{}</div></div>
+      <h2>Ingredients</h2><ul><li>2 tablespoons olive oil</li><li>8 slices Swiss cheese</li></ul>
+      <h2>Directions</h2><ol><li>Heat the oil, wilt the greens and grill the sandwiches for 4 minutes a side.</li></ol>"""
+    assert read(body.format("Time 30 min")).total_time == 30
+    assert read(body.format("Timely advice: 30 min")).total_time is None

@@ -305,6 +305,12 @@ def looks_like_steps(items: list[str]) -> bool:
         len(items) == 1 or sum(w >= 4 for w in words) >= 0.5 * len(items))
 
 
+def _intro(line: str) -> bool:
+    """A sentence or two introducing a list, not a line of it: long, no amount, ends a sentence."""
+    return (len(line.split()) >= 10 and line.rstrip().endswith((".", ":", "!"))
+            and not _QUANTITY.search(line) and not _DIGIT.search(line))
+
+
 def clean(block: Block) -> None:
     """Drop lines that repeat the block's title ("Ingredients"), widgets' lines and bullets."""
     items = [LIST_BULLET.sub("", x) for x in block.items]
@@ -314,6 +320,8 @@ def clean(block: Block) -> None:
             and not re.fullmatch(r"\d{1,2}[.)]?", x) and not _UNIT_SWITCH.fullmatch(x)]
     while keep and keep[0].endswith(":") and len(keep[0].split()) <= 5:
         keep = keep[1:]  # "In your box:", "You will need:" label the list
+    if block.kind == INGREDIENTS and len(keep) >= 3 and _intro(keep[0]) and looks_like_ingredients(keep[1:]):
+        keep = keep[1:]  # "…you need quality ingredients. Here is what you will need." opens the list
     block.titles += [x for x in items if x not in keep and section_kind(x) is not None]
     if keep != block.items:
         unbulleted = dict(zip(block.items, items, strict=True))

@@ -1000,3 +1000,14 @@ def test_a_bare_time_label_with_its_value_beside_the_count_is_the_total():
       <h2>Directions</h2><ol><li>Heat the oil, wilt the greens and grill the sandwiches for 4 minutes a side.</li></ol>"""
     assert read(body.format("Time 30 min")).total_time == 30
     assert read(body.format("Timely advice: 30 min")).total_time is None
+
+
+def test_a_sentence_introducing_the_ingredients_is_not_one():
+    body = """<h1>Rocky Road Ice Cream</h1><h2>Ingredients</h2><ul><li>{}</li>
+      <li>4 large egg yolks</li><li>1/2 cup granulated sugar</li><li>1 1/2 cups whole milk</li></ul>
+      <h2>Instructions</h2><ol><li>Whisk the yolks with the sugar, heat the milk and churn the custard.</li></ol>"""
+    intro = "To get that perfect ice cream, you need quality ingredients. Here is what you will need to gather up."
+    found = read(body.format(intro))
+    assert found is not None and found.ingredients == ["4 large egg yolks", "1/2 cup granulated sugar", "1 1/2 cups whole milk"]
+    kept = read(body.format("Salt"))
+    assert kept is not None and kept.ingredients[0] == "Salt"

@@ -24,10 +24,11 @@ __all__ = ["HtmlRecipe", "find_html_recipe"]
 
 _YIELD = re.compile(
     r"(?:serves|servings?|yields?|makes|portions?|pour|für|for|para|per|voor|porzioni|"
-    r"personas|personnes|personen|portionen|porties|raciones|stuks?|pieces|pièces)\b[^\d]{0,12}"
+    r"personas|personnes|personen|portionen|porties|raciones|stuks?|pieces|pièces|rendimento|rende|"
+    r"porç(?:ões|ão))\b[^\d]{0,12}"
     r"\d(?![\d.,]*\s*(?:k?cal|kj|mg|g)\b)"  # "Pro Portion: 505 kcal" is the nutrition, not a count
     r"|\d+\s*(?:servings?|portions?|personnes|personen|portionen|porties|personas|persone|porzioni|"
-    r"raciones|porsjon(?:er)?|portion(?:er)?|personer|pers\.?)\b", re.I)
+    r"raciones|porsjon(?:er)?|portion(?:er)?|personer|pers\.?|porç(?:ões|ão)|pessoas)\b", re.I)
 _YIELD_LABEL = re.compile(r"\s*(?:serves|servings|yields?|portions|portionen|porzioni|porciones|raciones|"
                           r"personnes|personen|porties|porções|rendimento|porsjoner|portioner)\s*:?\s*", re.I)
 _SR_ONLY = re.compile(r"sr-only|screen-reader|visually-?hidden", re.I)

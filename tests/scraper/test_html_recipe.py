@@ -1011,3 +1011,10 @@ def test_a_sentence_introducing_the_ingredients_is_not_one():
     assert found is not None and found.ingredients == ["4 large egg yolks", "1/2 cup granulated sugar", "1 1/2 cups whole milk"]
     kept = read(body.format("Salt"))
     assert kept is not None and kept.ingredients[0] == "Salt"
+
+
+def test_portuguese_yields():
+    body = """<h1>Bolo de cocada</h1><p>{}</p><h2>Ingredientes</h2><ul><li>2 xícaras de farinha de trigo</li>
+      <li>100 g de coco ralado</li></ul><h2>Modo de preparo</h2><ol><li>Misture tudo e asse por 40 minutos.</li></ol>"""
+    assert read(body.format("Rendimento: 12 porções")).yields == "12 servings"
+    assert read(body.format("Serve 4 pessoas")).yields == "4 servings"

@@ -11,6 +11,7 @@ per page (see _html.py), and lxml XPath keeps it cheap (no BeautifulSoup).
 from __future__ import annotations
 
 import re
+from itertools import islice
 from typing import Any
 
 from ._html import _DURATION, HtmlRecipe, lines_of, minutes_of, norm, text_of, yields_of
@@ -208,6 +209,7 @@ def _headings(doc: Any) -> HtmlRecipe | None:
         recipe.instructions = [s for s in recipe.instructions if s not in timed]
     recipe.instructions = _uncredited(recipe.instructions)
     texts = titles + timed + [t for order, t in shorts if min(start, end) - 400 < order < max(start, end) + 1]
+    texts += _column_pairs(doc)
     _details(recipe, texts)
     if recipe.total_time is None and recipe.prep_time is None and recipe.cook_time is None:
         recipe.total_time = _meta_line_time(texts)
@@ -219,6 +221,29 @@ def _headings(doc: Any) -> HtmlRecipe | None:
 
 # "1. Mix", "2) Bake", or a number in an element of its own run into the text ("4Den Deckel")
 _NUMBERED = re.compile(r"^(\d{1,2})(?:\s*[.)]\s+(?=\S)|(?=[^\W\d_]))")
+
+
+def _column_pairs(doc: Any) -> list[str]:
+    """'label value' for a small table of labels over values (`<th>Preparo</th>…` / `<td>30m</td>…`).
+
+    Read cell by cell, a label is followed by the next label, not by its value; only tables
+    whose header names a time or a yield are read, and only their first row of values.
+    """
+    out: list[str] = []
+    for table in doc.iter("table"):
+        rows = list(islice(table.iter("tr"), 2))
+        if len(rows) < 2:
+            continue
+        labels = [text_of(c, 40) for c in rows[0] if isinstance(c.tag, str)]
+        values = [text_of(c, 40) for c in rows[1] if isinstance(c.tag, str)]
+        if not 2 <= len(labels) <= 6 or len(values) != len(labels) or rows[0].find("th") is None:
+            continue
+        if not any(_YIELD_LABEL.fullmatch(x) or any(label.search(x) for _, label in _TIMES) for x in labels):
+            continue
+        out += [f"{label} {value}" for label, value in zip(labels, values, strict=True) if label and value]
+        if len(out) >= 12:
+            break
+    return out
 
 
 def _unnumbered(steps: list[str]) -> list[str]:

@@ -1018,3 +1018,15 @@ def test_portuguese_yields():
       <li>100 g de coco ralado</li></ul><h2>Modo de preparo</h2><ol><li>Misture tudo e asse por 40 minutos.</li></ol>"""
     assert read(body.format("Rendimento: 12 porções")).yields == "12 servings"
     assert read(body.format("Serve 4 pessoas")).yields == "4 servings"
+
+
+def test_a_table_of_labels_over_values_gives_the_time_and_the_yield():
+    body = """<h1>Coxa de frango</h1><table class="recipe-info"><thead><tr><th>{}</th><th>Rendimento</th>
+      <th>Dificuldade</th></tr></thead><tbody><tr><td><span>h 30m s</span></td><td>5 porções</td><td>Fácil</td></tr>
+      </tbody></table><h2>Ingredientes</h2><ul><li>1 kg de coxa de frango</li><li>1 dente de alho</li></ul>
+      <h2>Modo de preparo</h2><ol><li>Tempere o frango e frite por 25 minutos a 200 graus.</li></ol>"""
+    found = read(body.format("Preparo"))
+    assert found is not None and (found.prep_time, found.yields) == (30, "5 servings")
+    # a table whose labels name no time or yield is not read as one
+    other = read(body.format("Origem").replace("Rendimento", "Autor").replace("5 porções", "5"))
+    assert other is not None and (other.prep_time, other.yields) == (None, None)

@@ -69,7 +69,8 @@ _PATTERNS = {
 }
 # "Step 1", "Étape 2", "Schritt 3": one heading per step
 _STEP = re.compile(r"^(?:step|étape|etape|schritt|paso|passo|stap|trin|steg|krok|lépés)\s*\d{1,2}\b")
-_TIME_WORD = re.compile(r"\b(?:time|zeit|temps|tiempo|tempo|tijd|\d+\s*min)", re.I)
+_TIME_WORD = re.compile(r"\b(?:time|zeit|temps|tiempo|tempo|tijd|\d+\s*(?:min|h\b|h\d|hrs?\b|hours?|heures?|std|stunden?|uur|ore))",
+                        re.I)  # "Préparation : 1h" is a time, not the section
 MAX_TITLE = 60  # a section title is short; a sentence that starts with "Method" is not one
 
 

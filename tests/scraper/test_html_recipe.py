@@ -1030,3 +1030,13 @@ def test_a_table_of_labels_over_values_gives_the_time_and_the_yield():
     # a table whose labels name no time or yield is not read as one
     other = read(body.format("Origem").replace("Rendimento", "Autor").replace("5 porções", "5"))
     assert other is not None and (other.prep_time, other.yields) == (None, None)
+
+
+def test_a_times_label_in_hours_is_no_steps_title():
+    """"Préparation : 1h" in the recipe's facts: a time, where "Préparation" alone titles the steps."""
+    body = """<h1>Bûche</h1><ul class="facts"><li><span>Préparation : 1h</span></li></ul>
+      <h2>Ingrédients</h2><ul><li>50 g de chocolat noir</li><li>2 oeufs</li></ul>
+      <h2>{}</h2><ol><li>Tempérez le chocolat, puis fouettez les oeufs avec le sucre.</li></ol>"""
+    found = read(body.format("Étapes"))
+    assert found is not None and found.confident and found.prep_time == 60
+    assert found.instructions == ["Tempérez le chocolat, puis fouettez les oeufs avec le sucre."]

@@ -311,6 +311,12 @@ def _intro(line: str) -> bool:
             and not _QUANTITY.search(line) and not _DIGIT.search(line))
 
 
+def is_note(line: str) -> bool:
+    """A paragraph of prose, not an ingredient line: long, sentences, no amount to start with."""
+    return len(line) > 160 and len(line.split()) >= 25 and line.rstrip().endswith((".", "!", ")")) and (
+        not _QUANTITY.search(line))
+
+
 def clean(block: Block) -> None:
     """Drop lines that repeat the block's title ("Ingredients"), widgets' lines and bullets."""
     items = [LIST_BULLET.sub("", x) for x in block.items]
@@ -322,6 +328,9 @@ def clean(block: Block) -> None:
         keep = keep[1:]  # "In your box:", "You will need:" label the list
     if block.kind == INGREDIENTS and len(keep) >= 3 and _intro(keep[0]) and looks_like_ingredients(keep[1:]):
         keep = keep[1:]  # "…you need quality ingredients. Here is what you will need." opens the list
+    while (block.kind == INGREDIENTS and len(keep) >= 3 and is_note(keep[-1])
+           and looks_like_ingredients(keep[:-1])):
+        keep = keep[:-1]  # "The flavor of lemongrass is subtle…": a note closing the list
     block.titles += [x for x in items if x not in keep and section_kind(x) is not None]
     if keep != block.items:
         unbulleted = dict(zip(block.items, items, strict=True))

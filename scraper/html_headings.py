@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._html import MAX_ITEMS, MAX_NODES, classes, lines_of, norm, text_of
-from .html_blocks import (Block, classed_title, clean, emphasised_title, item_title, list_lines,
+from .html_blocks import (Block, classed_title, clean, emphasised_title, is_note, item_title, list_lines,
                           looks_like_ingredients, looks_like_steps, nested_lists, plain_title,
                           starts_with_amount, titled_steps)
 from .html_vocab import (INGREDIENTS, INSTRUCTIONS, OTHER, is_bare_title, is_recipe_heading,
@@ -596,6 +596,8 @@ def _merge(blocks: list[Block]) -> list[Block]:
             if block.items == run.items[-len(block.items):] or (
                     len(block.items) >= 2 and _contains(run.items, block.items)):
                 continue  # the same list again (a page's desktop and mobile copies, a sidebar's)
+            if block.kind == INGREDIENTS and all(is_note(x) for x in block.items):
+                continue  # a tip's box after the list ("The flavor of lemongrass is subtle…")
             group = block.title if block.title and section_kind(block.title) else None
             if run.title and len(run.groups) == 1 and run.groups[0][0] is None:
                 run.groups = [(run.title, run.groups[0][1])]

@@ -336,7 +336,8 @@ def _details(recipe: HtmlRecipe, texts: list[str]) -> None:
                     value = minutes_of(_value_before(text, found.start()))
                 else:
                     value = minutes_of(_own_value(text, found.end()))
-                if value is None and index + 1 < len(texts):
+                if value is None and index + 1 < len(texts) and len(text.split()) <= 3:
+                    # a label's value after it ("Prep Time", "15 min"); "Cook the rice noodles" is a step
                     value = minutes_of(_following_value(texts, index + 1))
                 setattr(recipe, key, value)
     if recipe.yields is None and paired is not None:

@@ -1040,3 +1040,19 @@ def test_a_times_label_in_hours_is_no_steps_title():
     found = read(body.format("Étapes"))
     assert found is not None and found.confident and found.prep_time == 60
     assert found.instructions == ["Tempérez le chocolat, puis fouettez les oeufs avec le sucre."]
+
+
+def test_a_tip_after_the_ingredients_and_a_step_titled_cook_are_neither_lines_nor_times():
+    tip = ("The flavor of lemongrass is subtle, with a more floral fragrance and less acidity than either lemon "
+           "juice or zest. Sold by the stalk, it is fibrous and usually bruised or pounded to a paste first.")
+    # (Sunbasket's order: the steps first, the ingredients in a side box after them)
+    found = read(f"""<h1>Lemongrass turkey salad</h1>
+      <div class="instructions"><h2>Instructions</h2><div class="step"><p class="step-number">1</p>
+      <p class="step-header">Cook the rice noodles</p><p>Boil the noodles until just tender, 6 to 8 minutes.</p></div>
+      <div class="step"><p class="step-number">2</p><p>Brown the turkey with the lemongrass paste.</p></div></div>
+      <div class="ingredients"><h2>Ingredients</h2><ul>
+      <li>10 ounces ground turkey</li><li>5 ounces flat rice noodles</li><li>3 or 4 radishes</li></ul></div>
+      <div class="ingredients-tip"><p>{tip}</p></div>""")
+    assert found is not None and found.confident
+    assert found.ingredients == ["10 ounces ground turkey", "5 ounces flat rice noodles", "3 or 4 radishes"]
+    assert (found.cook_time, found.total_time) == (None, None)

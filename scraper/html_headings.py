@@ -69,6 +69,8 @@ class _Walk:
 _COMMENTS = re.compile(r"(?<![a-z])comment")
 _HIDDEN = re.compile(r"(?:^|\s)(?:hidden|[\w-]*visuallyhidden|d-none|is-hidden|sr-only|"
                      r"screen-reader-text)(?:\s|$)")
+# Bootstrap's "d-none d-xl-block": hidden on small screens, shown from a breakpoint up
+_SHOWN_AT = re.compile(r"(?:^|\s)d-(?:sm|md|lg|xl|xxl)-(?:block|flex|inline|inline-block|grid|table)(?:\s|$)")
 
 
 def _within(el: Any, tags: tuple[str, ...], depth: int) -> bool:
@@ -99,7 +101,8 @@ def _noise(el: Any) -> bool:
     if "has-" in attrs or "no-" in attrs or "with" in attrs:
         attrs = " ".join(token for token in attrs.split() if not token.startswith(_STATE_PREFIXES))
     # "comments", "wp-comment-list"; "gz-photocomments-trigger" wraps a recipe's steps
-    if _COMMENTS.search(attrs) or _HIDDEN.search(attrs) or el.get("hidden") is not None:
+    if _COMMENTS.search(attrs) or (_HIDDEN.search(attrs) and not _SHOWN_AT.search(attrs)) or (
+            el.get("hidden") is not None):
         return True
     if "display:none" in (el.get("style") or "").replace(" ", ""):
         return True

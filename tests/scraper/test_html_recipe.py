@@ -1056,3 +1056,17 @@ def test_a_tip_after_the_ingredients_and_a_step_titled_cook_are_neither_lines_no
     assert found is not None and found.confident
     assert found.ingredients == ["10 ounces ground turkey", "5 ounces flat rice noodles", "3 or 4 radishes"]
     assert (found.cook_time, found.total_time) == (None, None)
+
+
+def test_a_box_hidden_on_small_screens_only_is_shown():
+    """Bootstrap's `d-none d-xl-block` shows the box from the xl breakpoint up; `d-none` alone hides it."""
+    body = """<h1>Pink Popcorn</h1><div class="{}"><h3>Zutaten</h3>
+      <div class="ingredient"><span class="quantity">20 g</span> <span class="name">Sonnenblumenöl</span></div>
+      <div class="ingredient"><span class="quantity">50 g</span> <span class="name">Popcornmais</span></div>
+      <div class="ingredient"><span class="quantity">3 EL</span> <span class="name">Zucker</span></div></div>
+      <h3>Zubereitung</h3><ol><li>Erhitze das Öl, gib den Mais dazu und lass ihn mit Deckel poppen.</li></ol>"""
+    shown = read(body.format("d-none d-xl-block ingr-desktop"))
+    assert shown is not None and shown.confident
+    assert shown.ingredients == ["20 g Sonnenblumenöl", "50 g Popcornmais", "3 EL Zucker"]
+    hidden = read(body.format("d-none"))
+    assert hidden is None or not hidden.confident

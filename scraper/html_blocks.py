@@ -57,6 +57,7 @@ class Block:
     #: section titles read among the lines and dropped ("Ingredienti per 6 tortini": a yield)
     titles: list[str] = field(default_factory=list)
     nodes: list[Any] = field(default_factory=list)  # the elements of `sources`, in reading order
+    dish: str | None = None  # the heading that names the recipe right above its facts, if any
 
     def add(self, line: str, source: Any, group: str | None, links: int = 0) -> None:
         if not line or len(self.items) >= MAX_ITEMS:

@@ -18,7 +18,7 @@ from ._html import MAX_ITEMS, MAX_NODES, classes, lines_of, norm, text_of
 from .html_blocks import (Block, classed_title, clean, emphasised_title, is_note, item_title, list_lines,
                           looks_like_ingredients, looks_like_steps, nested_lists, plain_title,
                           starts_with_amount, titled_steps)
-from .html_vocab import (INGREDIENTS, INSTRUCTIONS, OTHER, is_bare_title, is_recipe_heading,
+from .html_vocab import (INGREDIENTS, INSTRUCTIONS, OTHER, is_bare_title, is_facts_paragraph, is_recipe_heading,
                          is_step_title, section_kind)
 
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
@@ -64,6 +64,7 @@ class _Walk:
     short_texts: list[tuple[int, str]] = field(default_factory=list)
     #: anchors that are a recipe's own heading ("Recipe: Orange Juice Carrots"): a list must follow
     list_first: set[int] = field(default_factory=set)
+    facts_first: set[int] = field(default_factory=set)  # facts paragraphs over untitled lines
 
 
 _COMMENTS = re.compile(r"(?<![a-z])comment")
@@ -156,6 +157,13 @@ def _walk(root: Any) -> _Walk:
         walk.order[id(el)] = n
         walk.keep.append(el)
         n += 1
+        if el.tag == "p" and len(el) >= 2 and el.find("br") is not None and is_facts_paragraph(lines_of(el)):
+            # "Prep 10 min<br>Cook 40 min<br>Serves 4": the ingredients' lines follow, untitled
+            walk.anchors.append((n, INGREDIENTS, el, False, None))
+            walk.facts_first.add(id(el))
+            walk.short_texts.append((n, text_of(el, 120)))
+            _number(el, walk, n)
+            continue
         if _is_heading_like(el):
             title = text_of(el, 120)
             # a link named "Ingredients" jumps to the section (or away): it does not title what follows
@@ -492,7 +500,10 @@ def _read(walk: _Walk) -> list[Block]:
         block = Block(kind=kind, order=order, title=title)
         state = {"budget": 3000, "group": None, "first": True, "list_first": id(el) in walk.list_first}
         try:
-            if by_class and el.tag == "dl":
+            if id(el) in walk.facts_first:
+                state["after"] = _facts_lines(block, el)
+                block.dish = _dish(el)
+            elif by_class and el.tag == "dl":
                 _pairs(block, el, state)
             elif by_class and kind == INGREDIENTS and el.tag == "div" and (line := _two_part_line(el)):
                 block.add(line, el, None, _links(el))  # one item's box ("ingredients-list-content-item")
@@ -534,6 +545,39 @@ def _onwards(node: Any, limit: int = 200) -> list[list[Any]]:
 
 
 _WORD = re.compile(r"[^\W\d_]{4,}")
+
+
+def _facts_lines(block: Block, facts: Any) -> Any:
+    """The `<br>` lines of the paragraphs right after a facts paragraph; the node they end at.
+
+    Each paragraph of two lines or more is a group of ingredients; the first paragraph of one
+    line (the method's first step) ends them, and untitled steps may start there.
+    """
+    node = facts.getnext()
+    while node is not None:
+        if not isinstance(node.tag, str):
+            node = node.getnext()
+            continue
+        lines = lines_of(node) if node.tag == "p" else []
+        if len(lines) < 2:
+            break
+        for line in lines:
+            block.add(line, node, None, _links(node))
+        node = node.getnext()
+    return node
+
+
+def _dish(facts: Any) -> str | None:
+    """The heading a few paragraphs above a recipe's facts: the dish's name in a newspaper's article."""
+    node = facts.getprevious()
+    for _ in range(4):
+        if node is None:
+            return None
+        if isinstance(node.tag, str) and node.tag in ("h2", "h3", "h4"):
+            name = text_of(node, 200)
+            return name if name and section_kind(name) is None and len(name) <= 150 else None
+        node = node.getprevious()
+    return None
 
 
 def _untitled_steps(ingredients: Block, anchors: dict[int, str]) -> Block | None:

@@ -195,7 +195,7 @@ def _headings(doc: Any) -> HtmlRecipe | None:
     end = steps.order if steps is not None else start
     recipe = HtmlRecipe(
         reader="heading",
-        title=_title(doc),
+        title=(ingredients.dish if ingredients is not None else None) or _title(doc),
         ingredients=ingredients.items if ingredients is not None else [],
         ingredient_groups=_groups(ingredients) if ingredients is not None else [],
         instructions=steps.items if steps is not None else [],

@@ -142,3 +142,24 @@ def is_recipe_heading(text: str | None) -> bool:
         return False
     folded = _fold(text)
     return bool(_RECIPE_HEADING.match(folded) or _SERVINGS_HEADING.match(folded.strip(" *.")))
+
+
+# "Prep 10 min", "Cook 40 min", "Serves 4", "Cuisson : 1 h": one line of a recipe's facts
+_FACT_TIME = re.compile(r"^(?:prep(?:aration)?|cook(?:ing)?|total|ready in|préparation|cuisson|repos|"
+                        r"vorbereitung|zubereitung|backen|kochen|preparación|cocción|preparazione|"
+                        r"cottura|bereiding|bereidingstijd|kooktijd)(?:\s+time)?\s*:?\s*\d", re.I)
+_FACT_COUNT = re.compile(r"^(?:serves|makes|yield|servings|pour|für|para|per|voor|personnes|portions?)"
+                         r"\s*:?\s*\d", re.I)
+
+
+def is_facts_paragraph(lines: list[str]) -> bool:
+    """Whether a paragraph's lines are only a recipe's facts: its times and its yield.
+
+    A newspaper's recipe has no "Ingredients" title: "Prep 10 min / Cook 40 min / Serves 4",
+    then the ingredients' lines, then the method. Both a time and a count must be there.
+    """
+    if not 2 <= len(lines) <= 6 or any(len(x) > 40 for x in lines):
+        return False
+    times = sum(bool(_FACT_TIME.match(x)) for x in lines)
+    counts = sum(bool(_FACT_COUNT.match(x)) for x in lines)
+    return times >= 1 and counts >= 1 and times + counts == len(lines)

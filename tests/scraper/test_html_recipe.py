@@ -1070,3 +1070,28 @@ def test_a_box_hidden_on_small_screens_only_is_shown():
     assert shown.ingredients == ["20 g Sonnenblumenöl", "50 g Popcornmais", "3 EL Zucker"]
     hidden = read(body.format("d-none"))
     assert hidden is None or not hidden.confident
+
+
+NEWSPAPER = """<article><h1>Meera Sodha's vegan recipe for ram-don noodles from Parasite</h1>
+  <p>Dinner and film night is my jam, and this is how I am going to finish the year.</p>
+  <h2>Ram-don with black garlic, leek and Tenderstem</h2>
+  <p>You'll need some black garlic paste, which is widely available in larger supermarkets.</p>
+  <p>Prep <strong>10 min</strong><br/>Cook <strong>40 min</strong><br/>Serves <strong>4</strong></p>
+  {}
+  <p>Press the tofu with kitchen paper, cut it into cubes and toss with the cornflour.</p>
+  <p>Cook the noodles, then toss them with the tofu, the leek and the soy sauce.</p>
+  <p>Serve at once.</p></article>"""
+
+
+def test_a_newspapers_recipe_facts_then_untitled_lines_then_the_method():
+    found = read(NEWSPAPER.format("""<p><strong>225g smoked tofu</strong>, drained<br/><strong>4 tbsp cornflour
+      </strong><br/><strong>1 large leek</strong>, sliced<br/>250g ramen noodles<br/>4 tbsp light soy sauce</p>"""))
+    assert found is not None and found.confident and found.reader == "heading"
+    assert found.title == "Ram-don with black garlic, leek and Tenderstem"
+    assert found.ingredients == ["225g smoked tofu, drained", "4 tbsp cornflour", "1 large leek, sliced",
+                                 "250g ramen noodles", "4 tbsp light soy sauce"]
+    assert found.instructions[0].startswith("Press the tofu")
+    assert (found.yields, found.prep_time, found.cook_time) == ("4 servings", 10, 40)
+    # facts over prose, no lines: an article that talks about a recipe, not one
+    talk = read(NEWSPAPER.format("<p>I like to make this on Fridays, and the leftovers keep for a day or two.</p>"))
+    assert talk is None or not talk.confident

@@ -115,6 +115,11 @@ def item_title(li: Any) -> str | None:
 _GROUP_TITLE = re.compile(r":\s*$|^(?:for|pour|für|para|per|voor|til|för)\s", re.I)
 
 
+def is_group_title(text: str) -> bool:
+    """Whether a short text reads as a group's title: "For the glaze", "Bolo:"."""
+    return bool(_GROUP_TITLE.search(text))
+
+
 def emphasised_title(node: Any) -> str | None:
     """A short bold or italic paragraph that titles the list right after it, else None.
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._html import MAX_ITEMS, MAX_NODES, classes, lines_of, norm, text_of
-from .html_blocks import (Block, classed_title, clean, emphasised_title, is_note, item_title, list_lines,
-                          looks_like_ingredients, looks_like_steps, nested_lists, plain_title,
+from .html_blocks import (Block, classed_title, clean, emphasised_title, is_group_title, is_note, item_title,
+                          list_lines, looks_like_ingredients, looks_like_steps, nested_lists, plain_title,
                           starts_with_amount, titled_steps)
 from .html_vocab import (INGREDIENTS, INSTRUCTIONS, OTHER, is_bare_title, is_facts_paragraph, is_recipe_heading,
                          is_step_title, section_kind)
@@ -286,7 +286,8 @@ def _collect(block: Block, nodes: list[Any], level: int, anchors: dict[int, str]
                 _line(block, node, state)
                 continue
             node_level = HEADINGS.get(tag, 7)
-            if block.items and node_level <= level:
+            if block.items and node_level <= level and not (
+                    block.kind == INGREDIENTS and _group_heading(node, title)):
                 if block.kind == INGREDIENTS and tag in HEADINGS and section_kind(title) is None:
                     state["after"] = node  # "Faites cuire le porridge": untitled steps may start here
                 raise _Stop
@@ -349,6 +350,19 @@ def _collect(block: Block, nodes: list[Any], level: int, anchors: dict[int, str]
             _collect(block, list(node), level, anchors, state)
         else:
             _line(block, node, state)
+
+
+def _group_heading(node: Any, title: str) -> bool:
+    """A heading as high as the section's own that titles a group of it ("Bolo:" over its list).
+
+    Its colon (or its "For ...") marks a part of the ingredients, and a list comes right after.
+    """
+    if section_kind(title) is not None or not is_group_title(title) or len(title.split()) > 6:
+        return False
+    following = node.getnext()
+    while following is not None and not isinstance(following.tag, str):
+        following = following.getnext()
+    return following is not None and following.tag in ("ul", "ol", "dl", "table")
 
 
 def _two_part_line(node: Any) -> str | None:

@@ -1095,3 +1095,18 @@ def test_a_newspapers_recipe_facts_then_untitled_lines_then_the_method():
     # facts over prose, no lines: an article that talks about a recipe, not one
     talk = read(NEWSPAPER.format("<p>I like to make this on Fridays, and the leftovers keep for a day or two.</p>"))
     assert talk is None or not talk.confident
+
+
+def test_a_group_heading_as_high_as_the_sections_own_titles_a_group():
+    """"<h2>Lista de Ingredientes</h2> … <h2 class="subtitle">Bolo:</h2><ul>…": a group, not the end."""
+    body = """<h1>Bolo cocada invertido</h1><h2>Lista de Ingredientes</h2><h2 class="subtitle">Calda:</h2>
+      <ul><li>1 xícara de açúcar</li><li>100 g de coco em flocos</li></ul><h2 class="subtitle">{}</h2>
+      <ul><li>2 xícaras de farinha de trigo</li><li>3 ovos</li></ul>
+      <h2>Modo de preparo</h2><ol><li>Faça a calda com o açúcar, junte o coco e asse o bolo por 40 minutos.</li></ol>"""
+    found = read(body.format("Bolo:"))
+    assert found is not None and found.confident
+    assert found.ingredients == ["1 xícara de açúcar", "100 g de coco em flocos", "2 xícaras de farinha de trigo", "3 ovos"]
+    assert [name for name, _ in found.ingredient_groups] == ["Calda", "Bolo"]
+    # a heading that titles no group ends the list as before
+    other = read(body.format("Dicas da vovó"))
+    assert other is not None and "3 ovos" not in other.ingredients

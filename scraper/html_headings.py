@@ -374,7 +374,7 @@ def _two_part_line(node: Any) -> str | None:
     parts = [c for c in node if isinstance(c.tag, str)]
     if not 2 <= len(parts) <= 3:
         return None
-    parts = [c for c in parts if text_of(c, 100) or c.tag in ("p", "div")]
+    parts = [c for c in parts if text_of(c, 100)]  # (an empty clearfix `<div>` is no part)
     if len(parts) != 2 or any(c.tag not in ("p", "div", "span") or c.find(".//li") is not None for c in parts):
         return None
     texts = [text_of(c, 100) for c in parts]

@@ -279,10 +279,23 @@ _CREDIT = re.compile(r"^(?:sources?|kilde|källa|quelle|fonte|fuente|bron|lähde
 _BYLINE = re.compile(r"^(?:[Bb]y|[Vv]on|[Pp]ar|[Dd]a|[Pp]or|[Dd]oor)\s+[A-ZÀ-Ý][\w'’.-]+(?:\s+[A-ZÀ-Ý][\w'’.-]+){0,3}$")
 
 
+# "zdieľať pripnúť", "Share Pin Print": the share buttons under the method, read as a line
+_SHARE_LINE = re.compile(r"^(?:(?:share|pin|print|tweet|e-?mail|facebook|pinterest|whatsapp|zdieľať|pripnúť|"
+                         r"partager|imprimer|teilen|drucken|condividi|stampa|compartir|imprimir|delen|"
+                         r"printen|dela|skriv ut|udostępnij|drukuj)\W*){1,5}$", re.I)
+# "Produktlänkarna är affiliatelänkar…", "This post contains affiliate links": a disclosure
+_AFFILIATE = re.compile(r"affiliat|affilié|afiliad|affiliazion", re.I)
+
+
 def _uncredited(steps: list[str]) -> list[str]:
-    """The steps less the credit lines and bylines closing them (never the only step)."""
+    """The steps less what closes them without being one: credits, bylines, share buttons, disclosures.
+
+    Never the only step.
+    """
     end = len(steps)
-    while end > 1 and (_CREDIT.match(steps[end - 1]) or _BYLINE.match(steps[end - 1])):
+    while end > 1 and (_CREDIT.match(steps[end - 1]) or _BYLINE.match(steps[end - 1])
+                       or _SHARE_LINE.match(steps[end - 1]) or (
+                           _AFFILIATE.search(steps[end - 1]) and len(steps[end - 1].split()) <= 40)):
         end -= 1
     return steps[:end]
 

@@ -1110,3 +1110,18 @@ def test_a_group_heading_as_high_as_the_sections_own_titles_a_group():
     # a heading that titles no group ends the list as before
     other = read(body.format("Dicas da vovó"))
     assert other is not None and "3 ovos" not in other.ingredients
+
+
+def test_share_buttons_and_an_affiliate_disclosure_closing_the_steps_are_no_steps():
+    found = read("""<h1>Knedličky</h1><h2>Ingredients</h2><div class="substances-list">
+      <div class="item"><div class="wrap"><div class="amount"> 250 g </div><div class="title">hrudkovitý tvaroh</div>
+      <div class="tiny-clear"></div></div></div>
+      <div class="item"><div class="wrap"><div class="amount"> 100 g </div><div class="title">polohrubá múka</div>
+      <div class="tiny-clear"></div></div></div></div>
+      <h2>Instructions</h2><ol><li>Spracujeme tvaroh s múkou do hladkého cesta a varíme 5 minút.</li>
+      <li>Podávame s omáčkou a posypeme parmezánom.</li>
+      <li>Produktlänkarna är affiliatelänkar vilket innebär att vi får provision.</li><li>zdieľať pripnúť</li></ol>""")
+    assert found is not None and found.confident
+    assert found.ingredients == ["250 g hrudkovitý tvaroh", "100 g polohrubá múka"]
+    assert found.instructions == ["Spracujeme tvaroh s múkou do hladkého cesta a varíme 5 minút.",
+                                  "Podávame s omáčkou a posypeme parmezánom."]

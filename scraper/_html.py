@@ -165,7 +165,8 @@ def has_class(name: str) -> str:
     return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
 
-_DURATION = re.compile(
+# a number and its time unit ("45 Minuten", "1 h"): minutes_of reads them, the HTML readers find them
+DURATION = re.compile(
     r"(?P<n>\d+(?:[.,]\d+)?)\s*(?P<u>h(?:ours?|rs?|eures?|oras?|ora|ore|our)?|std\.?|stunden?|uur|"
     r"m(?:in(?:ute)?s?|inuten|inutos?|inuti)?\.?)\b",
     re.I,
@@ -188,7 +189,7 @@ def minutes_of(text: str | None) -> int | None:
         minutes = int(clock.group(1)) * 60 + int(clock.group(2))
         return minutes if 0 < minutes < 100_000 else None
     total, found = 0.0, False
-    for match in _DURATION.finditer(text):
+    for match in DURATION.finditer(text):
         value = float(match.group("n").replace(",", "."))
         unit = match.group("u").lower()
         total += value if unit.startswith("m") else value * 60

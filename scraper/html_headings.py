@@ -374,11 +374,11 @@ def _two_part_line(node: Any) -> str | None:
     parts = [c for c in node if isinstance(c.tag, str)]
     if not 2 <= len(parts) <= 3:
         return None
-    parts = [c for c in parts if text_of(c, 100)]  # (an empty clearfix `<div>` is no part)
-    if len(parts) != 2 or any(c.tag not in ("p", "div", "span") or c.find(".//li") is not None for c in parts):
+    pieces = [(c, text) for c in parts if (text := text_of(c, 100))]  # (an empty clearfix `<div>` is no part)
+    if len(pieces) != 2 or any(c.tag not in ("p", "div", "span") or c.find(".//li") is not None for c, _ in pieces):
         return None
-    texts = [text_of(c, 100) for c in parts]
-    if not all(texts) or any(len(x) > 80 for x in texts):
+    texts = [text for _, text in pieces]
+    if any(len(x) > 80 for x in texts):
         return None
     amounts = [x for x in texts if starts_with_amount(x)]
     # the amount's paragraph holds the amount alone ("1 kilogram", "25 cl"): two paragraphs that
@@ -703,6 +703,7 @@ def _components(runs: list[Block]) -> list[Block]:
             whole.items += r.items
             whole.groups += r.groups
             whole.sources |= r.sources
+            whole.nodes += [n for n in r.nodes if n not in whole.nodes]
             whole.chars += r.chars
             whole.link_chars += r.link_chars
         merged.append(whole)

@@ -14,7 +14,7 @@ import re
 from itertools import islice
 from typing import Any
 
-from ._html import _DURATION, HtmlRecipe, lines_of, minutes_of, norm, text_of, yields_of
+from ._html import DURATION, HtmlRecipe, lines_of, minutes_of, norm, text_of, yields_of
 from .html_cards import find_card
 from .html_blocks import Block, looks_like_ingredients, looks_like_steps
 from .html_headings import find_sections
@@ -266,7 +266,7 @@ def _time_line(step: str) -> bool:
     match = _TIME_LINE.match(step)
     if match is None or len(match["label"].split()) > 3 or minutes_of(match["value"]) is None:
         return False
-    return not _HEDGE.sub("", _DURATION.sub("", match["value"]))
+    return not _HEDGE.sub("", DURATION.sub("", match["value"]))
 
 
 # "Source: …", "Ricetta: X, Foto: Y", "Kilde: …": who wrote or shot the recipe, after its last step
@@ -367,7 +367,7 @@ def _following_value(texts: list[str], start: int) -> str:
     for text in texts[start + 1: start + 8]:
         if any(text in piece for piece in taken):
             continue
-        if not _DURATION.fullmatch(text.strip()):
+        if not DURATION.fullmatch(text.strip()):
             break
         taken.append(text)
     return " ".join(taken)

@@ -12,6 +12,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from .facts_vocab import DURATION
+
 MAX_TEXT = 2_000  # characters kept from one ingredient line or step
 MAX_ITEMS = 150  # items read from one list; confidence needs at most 100
 MAX_NODES = 200_000  # elements walked per page; a bigger page is read only up to there
@@ -165,14 +167,6 @@ def has_class(name: str) -> str:
     return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
 
-# a number and its time unit ("45 Minuten", "1 h"): minutes_of reads them, the HTML readers find them
-DURATION = re.compile(
-    r"(?P<n>\d+(?:[.,]\d+)?)\s*(?P<u>h(?:ours?|rs?|eures?|oras?|ora|ore|our)?|std\.?|stunden?|uur|"
-    r"m(?:in(?:ute)?s?|inuten|inutos?|inuti)?\.?)\b",
-    re.I,
-)
-
-
 _CLOCK = re.compile(r"(?<![\d:])(\d{1,2}):([0-5]\d)\s*(?:h|hrs?|hours?|std|uur|heures?)\b", re.I)
 
 
@@ -191,8 +185,7 @@ def minutes_of(text: str | None) -> int | None:
     total, found = 0.0, False
     for match in DURATION.finditer(text):
         value = float(match.group("n").replace(",", "."))
-        unit = match.group("u").lower()
-        total += value if unit.startswith("m") else value * 60
+        total += value if match.group("m") is not None else value * 60
         found = True
     if not found:
         # "1 h 20": a bare number after hours is minutes

@@ -15,25 +15,15 @@ from typing import Any
 from lxml import etree
 
 from ._html import minutes_of, norm, text_of, yields_of
+from .facts_vocab import TIME_STARTS, YIELD_LABELS, YIELD_STARTS, time_labels
 
 #: class names of a yields widget: "recipe-card-servings", "person-count", "box-info-rendimento"
 _YIELD_CLASS = re.compile(r"(?:^|[\s_-])(?:yields?|servings?|serves|portions?|persons?|"
                           r"person-(?:count|amount)|rendimento|porties|porciones|portionen)"
                           r"(?:$|[\s_-])", re.I)
 #: a label, then the count: "Serves: 2", "Portionen 4", "Rendimento: 4 porções"
-_YIELD_LABEL = re.compile(r"^(?:serves|servings?|yields?|makes|portions?|portionen|personen|"
-                          r"personnes|porties|porciones|raciones|rendimento|porções|porzioni|"
-                          r"persone|pour)\s*:?\s*\d", re.I)
-_TIME_LABELS = {
-    "total": re.compile(r"^(?:total(?:\s+time)?|ready\s+in|temps\s+total|gesamtzeit|totale\s+tijd|"
-                        r"totaaltijd|tiempo\s+total|tempo\s+totale|tempo\s+total|czas\s+całkowity)"
-                        r"\s*:?\s*", re.I),
-    "prep": re.compile(r"^(?:prep(?:aration)?(?:\s+time)?|temps\s+de\s+préparation|"
-                       r"vorbereitungszeit|tiempo\s+de\s+preparación|voorbereidingstijd)\s*:?\s*",
-                       re.I),
-    "cook": re.compile(r"^(?:cook(?:ing)?(?:\s+time)?|temps\s+de\s+cuisson|kochzeit|backzeit|"
-                       r"tiempo\s+de\s+cocción|kooktijd|baktijd)\s*:?\s*", re.I),
-}
+_YIELD_LABEL = re.compile(rf"^(?:{YIELD_LABELS}|pour)\s*:?\s*\d", re.I)
+_TIME_LABELS = time_labels()
 
 
 def _starting(tags: tuple[str, ...], words: tuple[str, ...]) -> etree.XPath:
@@ -43,12 +33,8 @@ def _starting(tags: tuple[str, ...], words: tuple[str, ...]) -> etree.XPath:
     return etree.XPath(f"//*[{kinds}][text()[{starts}]]")
 
 
-_YIELD_LABELLED = _starting(("li", "p", "span", "div", "strong", "b"), (
-    "Serves", "serves", "Servings", "Yield", "Makes", "Portion", "Rendimento", "Pour"))
-_TIME_LABELLED = _starting(("dt", "th", "strong", "b", "span", "li", "p"), (
-    "Total", "total", "TOTAL", "Ready in", "Temps", "Gesamtzeit", "Totale tijd", "Totaaltijd",
-    "Tiempo", "Tempo", "Czas", "Prep", "prep", "PREP", "Cook", "cook", "COOK", "Vorbereitung",
-    "Kochzeit", "Backzeit", "Voorbereiding", "Kooktijd", "Baktijd"))
+_YIELD_LABELLED = _starting(("li", "p", "span", "div", "strong", "b"), YIELD_STARTS)
+_TIME_LABELLED = _starting(("dt", "th", "strong", "b", "span", "li", "p"), TIME_STARTS)
 _YIELD_WIDGET = etree.XPath("//*[" + " or ".join(f"contains(@class, '{w}')" for w in (
     "yield", "serving", "Serving", "serves", "person", "portion", "rendimento", "porties",
     "porcion")) + "]")

@@ -15,6 +15,7 @@ from itertools import islice
 from typing import Any
 
 from ._html import DURATION, HtmlRecipe, lines_of, minutes_of, norm, text_of, yields_of
+from .facts_vocab import YIELD_FOR, YIELD_LABELS, YIELD_NOUNS, time_searches
 from .html_cards import find_card
 from .html_blocks import Block, looks_like_ingredients, looks_like_steps
 from .html_headings import find_sections
@@ -24,25 +25,13 @@ from .repairs import drop_text_numbers
 __all__ = ["HtmlRecipe", "find_html_recipe"]
 
 _YIELD = re.compile(
-    r"(?:serves|servings?|yields?|makes|portions?|pour|für|for|para|per|voor|porzioni|"
-    r"personas|personnes|personen|portionen|porties|raciones|stuks?|pieces|pièces|rendimento|rende|"
-    r"porç(?:ões|ão))\b[^\d]{0,12}"
+    rf"(?:{YIELD_LABELS}|{YIELD_FOR})\b[^\d]{{0,12}}"
     r"\d(?![\d.,]*\s*(?:k?cal|kj|mg|g)\b)"  # "Pro Portion: 505 kcal" is the nutrition, not a count
-    r"|\d+\s*(?:servings?|portions?|personnes|personen|portionen|porties|personas|persone|porzioni|"
-    r"raciones|porsjon(?:er)?|portion(?:er)?|personer|pers\.?|porç(?:ões|ão)|pessoas)\b", re.I)
-_YIELD_LABEL = re.compile(r"\s*(?:serves|servings|yields?|portions|portionen|porzioni|porciones|raciones|"
-                          r"personnes|personen|porties|porções|rendimento|porsjoner|portioner)\s*:?\s*", re.I)
+    rf"|\d+\s*(?:{YIELD_NOUNS})\b", re.I)
+_YIELD_LABEL = re.compile(rf"\s*(?:{YIELD_LABELS})\s*:?\s*", re.I)
 _SR_ONLY = re.compile(r"sr-only|screen-reader|visually-?hidden", re.I)
-_TIMES = (
-    # ("Tempo" / "35 minuti", "Time 30 min": a bare "time" label over a recipe is its whole time)
-    ("total_time", re.compile(r"total|gesamt|insgesamt|totale?|in totaal|totaal|ready in|"
-                              r"temps total|tiempo total|tempo totale|"
-                              r"^(?:time|tempo|zeit|temps|tiempo|tijd|tid|czas)\s*:?(?:$|\s*(?=\d))", re.I)),
-    ("prep_time", re.compile(r"prep|préparation|vorbereitung|zubereitungszeit|preparación|"
-                             r"preparazione|voorbereiding|bereidingstijd|arbeitszeit", re.I)),
-    ("cook_time", re.compile(r"cook|cuisson|koch|back|garzeit|cocción|cottura|kooktijd|baktijd",
-                             re.I)),
-)
+# ("Tempo" / "35 minuti", "Time 30 min": a bare "time" label over a recipe is its whole time)
+_TIMES = time_searches()
 
 
 def find_html_recipe(doc: Any, url: str) -> HtmlRecipe | None:

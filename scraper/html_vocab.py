@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .facts_vocab import FACT_COUNT, FACT_TIME
+
 INGREDIENTS = "ingredients"
 INSTRUCTIONS = "instructions"
 OTHER = "other"
@@ -144,14 +146,6 @@ def is_recipe_heading(text: str | None) -> bool:
     return bool(_RECIPE_HEADING.match(folded) or _SERVINGS_HEADING.match(folded.strip(" *.")))
 
 
-# "Prep 10 min", "Cook 40 min", "Serves 4", "Cuisson : 1 h": one line of a recipe's facts
-_FACT_TIME = re.compile(r"^(?:prep(?:aration)?|cook(?:ing)?|total|ready in|préparation|cuisson|repos|"
-                        r"vorbereitung|zubereitung|backen|kochen|preparación|cocción|preparazione|"
-                        r"cottura|bereiding|bereidingstijd|kooktijd)(?:\s+time)?\s*:?\s*\d", re.I)
-_FACT_COUNT = re.compile(r"^(?:serves|makes|yield|servings|pour|für|para|per|voor|personnes|portions?)"
-                         r"\s*:?\s*\d", re.I)
-
-
 def is_facts_paragraph(lines: list[str]) -> bool:
     """Whether a paragraph's lines are only a recipe's facts: its times and its yield.
 
@@ -160,6 +154,6 @@ def is_facts_paragraph(lines: list[str]) -> bool:
     """
     if not 2 <= len(lines) <= 6 or any(len(x) > 40 for x in lines):
         return False
-    times = sum(bool(_FACT_TIME.match(x)) for x in lines)
-    counts = sum(bool(_FACT_COUNT.match(x)) for x in lines)
+    times = sum(bool(FACT_TIME.match(x)) for x in lines)
+    counts = sum(bool(FACT_COUNT.match(x)) for x in lines)
     return times >= 1 and counts >= 1 and times + counts == len(lines)

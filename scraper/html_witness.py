@@ -179,6 +179,7 @@ def fill_from_html(fields: dict[str, Any], card: Any, repairs: set[str]) -> None
     for key in ("yields", "total_time", "prep_time", "cook_time"):
         if fields.get(key) is None and getattr(card, key, None) is not None:
             fields[key] = getattr(card, key)
+            repairs.add(f"{key}_from_html")
 
 
 def fill_details(fields: dict[str, Any], doc: Any, repairs: set[str]) -> None:

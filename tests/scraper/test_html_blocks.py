@@ -103,6 +103,19 @@ def test_durations_written_as_hours_and_minutes_of_a_clock():
     assert minutes_of("12:30 Uhr") is None  # a time of day, not a duration
 
 
+def test_durations_in_the_units_of_more_languages():
+    # cs/pl minutes and hours, tr dakika/saat, da/no/sv timer/tim, hu perc: read as durations
+    assert minutes_of("20 minut") == 20
+    assert minutes_of("1 hodina 30 minut") == 90
+    assert minutes_of("2 godz. 15 minut") == 135
+    assert minutes_of("15 dakika") == 15
+    assert minutes_of("2 saat") == 120
+    assert minutes_of("2 timer") == 120
+    assert minutes_of("1 tim 15 min") == 75
+    assert minutes_of("10 perc") == 10
+    assert minutes_of("10 percent") is None  # a unit's letters inside a word are no unit
+
+
 def test_the_yield_is_the_count_its_label_names_in_a_line_of_details():
     # "Tidsmængde: 2 timer Mængde: 8 pers." gave "2 servings", the first number of the line.
     found = read("""<p><span>Tidsmængde:</span>2 timer <span>Mængde:</span> 8 pers.</p>

@@ -1020,6 +1020,25 @@ def test_portuguese_yields():
     assert read(body.format("Serve 4 pessoas")).yields == "4 servings"
 
 
+def test_yields_and_times_labelled_in_turkish_czech_and_polish():
+    # yemek.com's detail boxes: a label heading its value, in capitals with Turkish dotted/dotless i
+    turkish = read("""<h1>Tavuklu patates topları</h1><div class="detail"><h3>KAÇ KİŞİLİK</h3><span>6 kişilik</span>
+      </div><div class="detail"><h3>HAZIRLAMA SÜRESİ</h3><span>45 dakika</span></div><div class="detail">
+      <h3>PİŞİRME SÜRESİ</h3><span>40 dakika</span></div><h2>Malzemeler</h2><ul><li>1 kilogram tavuk</li>
+      <li>5 adet patates</li></ul><h2>Hazırlanışı</h2><ol><li>Tavukları doğrayıp tavada pişirin.</li></ol>""")
+    assert turkish is not None
+    assert (turkish.yields, turkish.prep_time, turkish.cook_time) == ("6 servings", 45, 40)
+    czech = read("""<h1>Guláš</h1><p><span>Doba přípravy: 20 minut</span> <span>4 porce</span></p>
+      <h2>Suroviny</h2><ul><li>500 g hovězího masa</li><li>2 cibule</li></ul><h2>Postup</h2>
+      <ol><li>Maso nakrájejte a opečte na cibuli.</li></ol>""")
+    assert czech is not None and (czech.yields, czech.prep_time) == ("4 servings", 20)
+    # "1309 osób wydrukowało" (1309 people printed it) is a counter, not the yield
+    polish = read("""<h1>Placki ziemniaczane</h1><p class="counter">1309 osób wydrukowało</p>
+      <h2>Składniki</h2><ul><li>1 kilogram ziemniaków</li><li>1 cebula</li></ul><h2>Przygotowanie</h2>
+      <ol><li>Ziemniaki zetrzyj na tarce i odsącz.</li></ol>""")
+    assert polish is not None and polish.ingredients and polish.yields is None
+
+
 def test_a_table_of_labels_over_values_gives_the_time_and_the_yield():
     body = """<h1>Coxa de frango</h1><table class="recipe-info"><thead><tr><th>{}</th><th>Rendimento</th>
       <th>Dificuldade</th></tr></thead><tbody><tr><td><span>h 30m s</span></td><td>5 porções</td><td>Fácil</td></tr>

@@ -144,6 +144,15 @@ def test_yields_from_a_serves_label_and_an_option_value():
     assert (labelled.yields, option.yields) == ("2 servings", "6 servings")
 
 
+def test_yields_the_html_recipe_reads_are_a_repair_too():
+    # "Servings" over its "24": found by the HTML reading, not the details widget; provenance says so
+    body = """<div class="recipe"><h3>Servings</h3><p>24</p><h2>Ingredients</h2><ul><li>1 egg</li>
+    <li>200 g flour</li></ul><h2>Method</h2><ol><li>Mix.</li><li>Bake.</li></ol></div>"""
+    recipe = extract(page({"recipeIngredient": ["1 egg", "200 g flour"], **STEPS}, body=body))
+    assert recipe.yields == "24 servings"
+    assert "yields_from_html" in recipe.repairs
+
+
 def test_structured_yields_win_over_the_html_widget():
     recipe = extract(page({"recipeIngredient": ["1 egg"], "recipeYield": "4", **STEPS},
                           body="<span class='servings'>12</span>"))

@@ -46,6 +46,15 @@ class HtmlRecipe:
     step_titles: list[str] = field(default_factory=list)
 
 
+_NON_WORD = re.compile(r"\W+")
+
+
+def squash(text: str) -> str:
+    """The text's letters and digits only, case-folded: two copies of a line that differ in their
+    punctuation or spacing ("…completa." / "…completa") read alike."""
+    return _NON_WORD.sub("", text).casefold()
+
+
 def norm(value: str | None) -> str:
     """One line of text: NFC, invisible characters dropped, whitespace collapsed, capped."""
     if not value:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._html import MAX_ITEMS, MAX_NODES, classes, lines_of, norm, text_of
+from ._html import MAX_ITEMS, MAX_NODES, classes, lines_of, norm, squash, text_of
 from .html_blocks import (Block, classed_title, clean, emphasised_title, is_group_title, is_note, item_title,
                           list_lines, looks_like_ingredients, looks_like_steps, nested_lists, plain_title,
                           starts_with_amount, titled_steps)
@@ -641,6 +641,11 @@ def _read_before(block: Block, used: set[int]) -> bool:
     return True
 
 
+def _listed(block: Block) -> bool:
+    """Whether every line of the block is a list's item (or inside one), not a paragraph."""
+    return bool(block.nodes) and all(node.tag == "li" or _within(node, ("li",), 3) for node in block.nodes)
+
+
 def _merge(blocks: list[Block]) -> list[Block]:
     """Consecutive blocks of one kind ("Ingredients for the dough", "... for the filling") join."""
     runs: list[Block] = []
@@ -654,9 +659,14 @@ def _merge(blocks: list[Block]) -> list[Block]:
             continue
         if runs and runs[-1].kind == block.kind:
             run = runs[-1]
-            if block.items == run.items[-len(block.items):] or (
-                    len(block.items) >= 2 and _contains(run.items, block.items)):
-                continue  # the same list again (a page's desktop and mobile copies, a sidebar's)
+            mine, theirs = [squash(x) for x in block.items], [squash(x) for x in run.items]
+            if mine == theirs[-len(mine):] or (len(mine) >= 2 and _contains(theirs, mine)):
+                # the same list again (a page's desktop and mobile copies, a sidebar's), its
+                # punctuation aside: "…completa." in the summary's paragraphs, "…completa" in
+                # the list; the list's copy is the one kept, as a site's scraper reads it
+                if mine == theirs and _listed(block) and not _listed(run):
+                    runs[-1] = block
+                continue
             if block.kind == INGREDIENTS and all(is_note(x) for x in block.items):
                 continue  # a tip's box after the list ("The flavor of lemongrass is subtle…")
             group = block.title if block.title and section_kind(block.title) else None

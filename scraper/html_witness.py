@@ -14,18 +14,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ._html import squash
 from ._parsing import clean_list, clean_text
 from .html_blocks import looks_like_ingredients, looks_like_steps
 from .html_details import html_total_time, html_yields
 from .html_quantities import quantities_from_html
 from .models import IngredientGroup
 
-_NON_WORD = re.compile(r"\W+")
 _AMOUNT = re.compile(r"\d|[½¼¾⅓⅔⅛]")
-
-
-def _squash(text: str) -> str:
-    return _NON_WORD.sub("", text).casefold()
 
 
 def card_groups(card: Any) -> list[IngredientGroup]:
@@ -78,7 +74,7 @@ def _joined(ours: list[str], theirs: list[str]) -> bool:
     """
     if len(ours) != 1 or len(theirs) < 2:
         return False
-    one, lines = _squash(ours[0]), _squash("".join(theirs))
+    one, lines = squash(ours[0]), squash("".join(theirs))
     return bool(lines) and lines in one and len(lines) >= 0.6 * len(one)
 
 
@@ -93,10 +89,10 @@ def _cut_short(ours: list[str], theirs: list[str]) -> bool:
     """
     if not ours or len(ours) > 0.75 * len(theirs):
         return False
-    if not all(_squash(o) == _squash(t) for o, t in zip(ours, theirs, strict=False)):
+    if not all(squash(o) == squash(t) for o, t in zip(ours, theirs, strict=False)):
         return False
-    seen, extra = {_squash(x) for x in ours}, theirs[len(ours):]
-    return sum(_squash(x) in seen for x in extra) <= 0.5 * len(extra)
+    seen, extra = {squash(x) for x in ours}, theirs[len(ours):]
+    return sum(squash(x) in seen for x in extra) <= 0.5 * len(extra)
 
 
 def _some_lines(ours: list[str], theirs: list[str]) -> bool:
@@ -109,19 +105,20 @@ def _some_lines(ours: list[str], theirs: list[str]) -> bool:
         return False
     if sum(bool(_AMOUNT.search(o)) for o in ours) < 0.5 * len(ours):
         return False  # bare names ("ziemniaki"): their amounts are found apart (html_quantities)
-    shown = {_squash(t) for t in theirs}  # a card showing our lines twice shows nothing more
-    return len(shown) >= 1.5 * len(ours) and all(_squash(o) in shown for o in ours)
+    shown = {squash(t) for t in theirs}  # a card showing our lines twice shows nothing more
+    return len(shown) >= 1.5 * len(ours) and all(squash(o) in shown for o in ours)
 
 
 def _run_together(ours: list[str], theirs: list[str]) -> bool:
-    """Whether each structured step is several of the card's steps run together, in order.
+    """Whether structured steps are several of the card's steps run together, in order.
 
     "Pat the chicken dry… Pound the thighs… Sprinkle with salt." as one HowToStep where the card
-    lists three: the concatenations read the same, the card has more steps.
+    lists three, or only the last step holding two ("…completa Agora que…"): the concatenations
+    read the same and the card has more steps, so it only splits what the structured data joined.
     """
-    if not ours or len(theirs) < 1.5 * len(ours):
+    if not ours or len(theirs) <= len(ours):
         return False
-    return _squash("".join(ours)) == _squash("".join(theirs))
+    return squash("".join(ours)) == squash("".join(theirs))
 
 
 def _section_title(step: str) -> bool:
@@ -135,8 +132,8 @@ def _only_titles(ours: list[str], card: Any) -> bool:
     Some CMSs write each group's title ("Biscuit Joconde", "Ganache") into recipeIngredient and
     leave its lines out; the card shows the titles over the lines.
     """
-    titles = {_squash(name) for name, _ in card.ingredient_groups if name}
-    return bool(ours) and len(titles) >= 2 and all(_squash(x) in titles for x in ours)
+    titles = {squash(name) for name, _ in card.ingredient_groups if name}
+    return bool(ours) and len(titles) >= 2 and all(squash(x) in titles for x in ours)
 
 
 def fill_from_html(fields: dict[str, Any], card: Any, repairs: set[str]) -> None:

@@ -1020,6 +1020,18 @@ def test_portuguese_yields():
     assert read(body.format("Serve 4 pessoas")).yields == "4 servings"
 
 
+def test_the_steps_shown_twice_are_read_once_from_the_list():
+    # a summary's paragraphs and the list below it, under the same title, one with a full stop more
+    steps = ["Derreta a manteiga em uma panela grande e refogue a cebola;", "Adicione a carne e tempere com sal;",
+             "Sirva o estrogonofe com arroz branco e batata palha"]
+    paragraphs = "".join(f"<p>{x}</p>" for x in steps[:-1]) + f"<p>{steps[-1]}.</p>"
+    found = read(f"""<h1>Estrogonofe de carne</h1><h2>Ingredientes</h2><ul><li>500 g de alcatra</li>
+      <li>1 cebola picada</li><li>1 lata de creme de leite</li></ul><section><h2>Modo de Preparo</h2>{paragraphs}
+      </section><section><h2>Modo de Preparo</h2><ul>{"".join(f"<li><span>{x}</span></li>" for x in steps)}</ul>
+      </section>""")
+    assert found is not None and found.instructions == steps
+
+
 def test_yields_and_times_labelled_in_turkish_czech_and_polish():
     # yemek.com's detail boxes: a label heading its value, in capitals with Turkish dotted/dotless i
     turkish = read("""<h1>Tavuklu patates topları</h1><div class="detail"><h3>KAÇ KİŞİLİK</h3><span>6 kişilik</span>

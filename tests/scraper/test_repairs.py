@@ -499,3 +499,21 @@ def test_a_json_ld_that_lists_one_group_and_runs_steps_together_is_read_from_the
     recipe = extract(page({"recipeIngredient": ["3 tablespoons soy sauce", "2 tablespoons water"], **STEPS},
                           body="<h2>Ingredients</h2><ul><li>3 tablespoons soy sauce</li><li>2 tablespoons water</li></ul>"))
     assert recipe.ingredients == ["3 tablespoons soy sauce", "2 tablespoons water"]
+
+
+def test_a_last_json_ld_step_holding_two_of_the_cards_steps_is_split_as_the_card_lists_them():
+    # Claudia's JSON-LD: "...para uma refeição completa Agora que..." as one step, two items in the list;
+    # a card that merely splits more (1.5 times the steps or more) was the only case read before
+    steps = ["Derreta a manteiga e refogue a cebola.", "Adicione a carne e tempere com sal.",
+             "Acrescente a mostarda e o ketchup.", "Sirva com arroz branco", "Agora aproveite a receita!"]
+    body = ("<h2>Ingredientes</h2><ul><li>500 g de alcatra</li><li>1 cebola</li><li>1 colher de mostarda</li></ul>"
+            "<h2>Modo de preparo</h2><ul>" + "".join(f"<li>{x}</li>" for x in steps) + "</ul>")
+    recipe = extract(page({"recipeIngredient": ["500 g de alcatra", "1 cebola", "1 colher de mostarda"],
+                           "recipeInstructions": [*steps[:3], "Sirva com arroz branco Agora aproveite a receita!"]},
+                          body=body))
+    assert recipe.instructions == steps
+    assert "split_steps_from_html" in recipe.repairs
+    # the same four steps in the JSON-LD and the card: nothing to split
+    same = extract(page({"recipeIngredient": ["500 g de alcatra", "1 cebola", "1 colher de mostarda"],
+                         "recipeInstructions": steps}, body=body))
+    assert same.instructions == steps and "split_steps_from_html" not in same.repairs

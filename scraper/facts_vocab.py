@@ -17,6 +17,9 @@ import re
 YIELD_NOUNS = (r"servings?|portions?|personnes|personen|portionen|porties|personas|persone|porzioni|"
                r"raciones|porsjon(?:er)?|portion(?:er)?|personer|pers\.?|porç(?:ões|ão)|pessoas|"
                r"porce|porcí|porcj[ei]|kişilik|porsiyon|adag")
+#: the nouns less their first letter, for lxml's `contains` (XPath has no case folding)
+YIELD_NOUN_CORES = ("ervings", "erving", "ortion", "ersonnes", "ersonen", "ersonas", "ersone", "orzioni",
+                    "orce", "orcje", "orsjon", "ersoner", "aciones", "işilik", "orsiyon")
 #: labels a count follows: "Serves 4", "Portionen: 4", "Rendimento: 12 porções", "Porce: 4"
 YIELD_LABELS = (r"serves|servings?|yields?|makes|portions?|portionen|personen|personnes|porties|"
                 r"porciones|raciones|rendimento|rende|porç(?:ões|ão)|porzioni|persone|personas|"
@@ -47,7 +50,8 @@ _TIME_OF = r"(?:(?:temps|tiempo|tempo|czas|doba|tid|tijd)\s+(?:de\s+|di\s+|do\s+
 TIME_STARTS = ("Total", "total", "TOTAL", "Ready in", "Temps", "Gesamtzeit", "Totale tijd", "Totaaltijd",
                "Tiempo", "Tempo", "Czas", "Prep", "prep", "PREP", "Cook", "cook", "COOK", "Vorbereitung",
                "Kochzeit", "Backzeit", "Voorbereiding", "Kooktijd", "Baktijd", "Arbeitszeit",
-               "Zubereitungszeit", "Doba", "Celkov", "Hazırlık", "Hazırlama", "Pişirme", "Toplam")
+               "Zubereitungszeit", "Doba", "Celkov", "Hazırlık", "Hazırlama", "Pişirme", "Toplam",
+               "Time", "TIME", "Zeit", "Tijd", "Tid", "Čas", "Süre")
 
 
 def time_searches() -> tuple[tuple[str, re.Pattern[str]], ...]:

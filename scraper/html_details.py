@@ -15,7 +15,8 @@ from typing import Any
 from lxml import etree
 
 from ._html import minutes_of, norm, text_of, yields_of
-from .facts_vocab import TIME_STARTS, YIELD_LABELS, YIELD_STARTS, time_labels
+from .facts_vocab import (DURATION, TIME_ALONE, TIME_STARTS, YIELD_LABELS, YIELD_NOUN_CORES, YIELD_NOUNS, YIELD_STARTS,
+                          time_labels)
 
 #: class names of a yields widget: "recipe-card-servings", "person-count", "box-info-rendimento"
 _YIELD_CLASS = re.compile(r"(?:^|[\s_-])(?:yields?|servings?|serves|portions?|persons?|"
@@ -33,8 +34,19 @@ def _starting(tags: tuple[str, ...], words: tuple[str, ...]) -> etree.XPath:
     return etree.XPath(f"//*[{kinds}][text()[{starts}]]")
 
 
-_YIELD_LABELLED = _starting(("li", "p", "span", "div", "strong", "b"), YIELD_STARTS)
+_YIELD_LABELLED = _starting(("li", "p", "span", "div", "strong", "b", "dt", "th"), YIELD_STARTS)
+_BARE_YIELD_LABEL = re.compile(rf"(?:{YIELD_LABELS})\s*:?", re.I)
+#: a text with a yield noun in it, found without case folding: "ervings" is "Servings" or "servings"
+_YIELD_NOUNED = etree.XPath("//*[self::li or self::p or self::span or self::div or self::dd]"
+                            "[text()[" + " or ".join(f"contains(., '{w}')" for w in YIELD_NOUN_CORES) + "]]")
+_COUNT_FIRST = re.compile(rf"\s*\d+(?:\s*[-–]\s*\d+)?\s*(?:{YIELD_NOUNS})(?:\(s\))?\s*", re.I)
 _TIME_LABELLED = _starting(("dt", "th", "strong", "b", "span", "li", "p"), TIME_STARTS)
+_TIME_ALONE = re.compile(rf"(?:{TIME_ALONE})\s*:?\s*(?=\d|$)", re.I)
+_TIME_WIDGET = etree.XPath("//*[contains(@class, 'clock') or contains(@class, 'time') or contains(@class, 'duration')]")
+_TIME_CLASS = re.compile(r"(?:^|[\s_-])(?:clock|time|duration|time-count)(?:$|[\s_-])", re.I)
+#: a widget for one part of the time, or for a date or a reading time, is no total
+_NOT_TOTAL = re.compile(r"prep|cook|bake|rest|active|inactive|read|publish|date|post|ago|updated", re.I)
+_DURATIONS = re.compile(rf"\s*(?:{DURATION.pattern}\s*)+", re.I)
 _YIELD_WIDGET = etree.XPath("//*[" + " or ".join(f"contains(@class, '{w}')" for w in (
     "yield", "serving", "Serving", "serves", "person", "portion", "rendimento", "porties",
     "porcion")) + "]")
@@ -63,6 +75,15 @@ def html_yields(doc: Any) -> str | None:
             text = norm(f"{text} {el.tail}")
         if text and len(text) <= 40 and _YIELD_LABEL.match(text):
             return yields_of(text)
+        if text and _BARE_YIELD_LABEL.fullmatch(text):  # "<dt>Yields:</dt><dd>8 - 10 serving(s)</dd>"
+            value = norm(el.tail) or (text_of(sibling, 60) if (sibling := el.getnext()) is not None else "")
+            if value and len(value) <= 40 and re.match(r"\d", value):
+                return yields_of(value)
+    for el in _YIELD_NOUNED(doc)[:_MAX_SCAN]:
+        # "<li>6 <span>Servings</span></li>": the count, then its noun, and nothing else
+        for box in (el, el.getparent()):
+            if box is not None and _COUNT_FIRST.fullmatch(text_of(box, 60)):
+                return yields_of(text_of(box, 60))
     return None
 
 
@@ -93,9 +114,33 @@ def html_times(doc: Any) -> dict[str, int]:
             if value is not None:
                 found[key] = value
             break
+        else:
+            # "<dt>Time</dt><dd>45 minutes, plus chilling</dd>": a bare "time" is the recipe's one time
+            if "total" not in found and (alone := _TIME_ALONE.match(text)) is not None:
+                if (value := _labelled_minutes(el, text, alone)) is not None:
+                    found["total"] = value
         if len(found) == len(_TIME_LABELS):
             break
+    if "total" not in found and (value := _clock_minutes(doc)) is not None:
+        found["total"] = value
     return found
+
+
+def _clock_minutes(doc: Any) -> int | None:
+    """The duration a clock icon or a time widget shows unlabelled ("<i class='i-clock'></i> 45 minut").
+
+    Only when every such widget on the page says the same: teasers of other recipes, each with
+    its own clock, name no time of this one.
+    """
+    values = set()
+    for el in _TIME_WIDGET(doc)[:_MAX_SCAN]:
+        names = _class(el)
+        if not _TIME_CLASS.search(names) or _NOT_TOTAL.search(names) or el.tag in ("script", "style"):
+            continue
+        text = text_of(el, 40) or norm(el.tail)
+        if text and _DURATIONS.fullmatch(text):
+            values.add(minutes_of(text))
+    return values.pop() if len(values) == 1 else None
 
 
 def html_total_time(doc: Any) -> int | None:

@@ -153,11 +153,41 @@ def test_yields_the_html_recipe_reads_are_a_repair_too():
     assert "yields_from_html" in recipe.repairs
 
 
+def test_yields_from_a_label_over_its_value_and_from_a_count_before_its_noun():
+    # delish: a bare label in a <dt>, its value in the <dd>; bestrecipes: "<li>6 <span>Servings</span></li>"
+    labelled = extract(page({"recipeIngredient": ["1 egg"], **STEPS},
+                            body="<dl><div><dt>Yields:</dt><dd>8 - 10 <span>serving(s)</span></dd></div></dl>"))
+    counted = extract(page({"recipeIngredient": ["1 egg"], **STEPS},
+                           body="<ul class='meta'><li>6 <span>Servings</span></li><li>Easy</li></ul>"))
+    assert (labelled.yields, counted.yields) == ("8 servings", "6 servings")
+    assert "yields_from_html" in labelled.repairs and "yields_from_html" in counted.repairs
+    # a count with more words than its noun is a sentence, not the yield
+    told = extract(page({"recipeIngredient": ["1 egg"], **STEPS}, body="<p>Feeds 6 servings of hungry kids</p>"))
+    assert told.yields is None
+
+
 def test_structured_yields_win_over_the_html_widget():
     recipe = extract(page({"recipeIngredient": ["1 egg"], "recipeYield": "4", **STEPS},
                           body="<span class='servings'>12</span>"))
     assert recipe.yields == "4 servings"
     assert "yields_from_html" not in recipe.repairs
+
+
+def test_a_bare_time_label_and_a_clock_widget_give_the_total_time():
+    # NYT Cooking: "<dt>Time</dt><dd>45 minutes, plus chilling</dd>"
+    labelled = extract(page({"recipeIngredient": ["1 egg"], **STEPS},
+                            body="<dl><dt>Time</dt><dd>45 minutes, plus chilling</dd></dl>"))
+    assert labelled.total_time == 45 and "total_time_from_html" in labelled.repairs
+    # iprima: a clock icon before "45 minut"; przepisy: <div class="time-count">40 min.</div>
+    clock = extract(page({"recipeIngredient": ["1 egg"], **STEPS},
+                         body="<div class='main-point'><i class='icon i-clock'></i> 45 minut</div>"))
+    widget = extract(page({"recipeIngredient": ["1 egg"], **STEPS}, body="<div class='time-count'>40 min.</div>"))
+    assert (clock.total_time, widget.total_time) == (45, 40)
+    # teasers of other recipes, each with its own clock, or a reading time: no total of this one
+    teasers = extract(page({"recipeIngredient": ["1 egg"], **STEPS}, body=(
+        "<div class='card'><span class='clock'>20 min</span></div><div class='card'><span class='clock'>1 h</span></div>")))
+    reading = extract(page({"recipeIngredient": ["1 egg"], **STEPS}, body="<span class='read-time'>5 min</span>"))
+    assert (teasers.total_time, reading.total_time) == (None, None)
 
 
 def test_total_time_only_in_a_labelled_html_line():

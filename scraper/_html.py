@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from .facts_vocab import DURATION
+from .facts_vocab import DURATION, FRACTIONS
 
 MAX_TEXT = 2_000  # characters kept from one ingredient line or step
 MAX_ITEMS = 150  # items read from one list; confidence needs at most 100
@@ -193,7 +193,11 @@ def minutes_of(text: str | None) -> int | None:
         return minutes if 0 < minutes < 100_000 else None
     total, found = 0.0, False
     for match in DURATION.finditer(text):
-        value = float(match.group("n").replace(",", "."))
+        number = match.group("n")
+        if number[-1] in FRACTIONS:
+            value = float(number[:-1] or 0) + FRACTIONS[number[-1]]
+        else:
+            value = float(number.replace(",", "."))
         total += value if match.group("m") is not None else value * 60
         found = True
     if not found:

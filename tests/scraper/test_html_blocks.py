@@ -114,6 +114,10 @@ def test_durations_in_the_units_of_more_languages():
     assert minutes_of("1 tim 15 min") == 75
     assert minutes_of("10 perc") == 10
     assert minutes_of("10 percent") is None  # a unit's letters inside a word are no unit
+    # a vulgar fraction of an hour (NYT Cooking's "Time" / "1¼ hours")
+    assert minutes_of("1¼ hours") == 75
+    assert minutes_of("¾ hour") == 45
+    assert minutes_of("1½ h 10 min") == 100
 
 
 def test_the_yield_is_the_count_its_label_names_in_a_line_of_details():

@@ -19,7 +19,8 @@ YIELD_NOUNS = (r"servings?|portions?|personnes|personen|portionen|porties|person
                r"porce|porcí|porcj[ei]|kişilik|porsiyon|adag")
 #: the nouns less their first letter, for lxml's `contains` (XPath has no case folding)
 YIELD_NOUN_CORES = ("ervings", "erving", "ortion", "ersonnes", "ersonen", "ersonas", "ersone", "orzioni",
-                    "orce", "orcje", "orsjon", "ersoner", "aciones", "işilik", "orsiyon")
+                    "orce", "orcje", "orsjon", "ersoner", "aciones", "işilik", "orsiyon", "ezzi", "tück",
+                    "tuks", "ieces", "ièces")
 #: labels a count follows: "Serves 4", "Portionen: 4", "Rendimento: 12 porções", "Porce: 4"
 YIELD_LABELS = (r"serves|servings?|yields?|makes|portions?|portionen|personen|personnes|porties|"
                 r"porciones|raciones|rendimento|rende|porç(?:ões|ão)|porzioni|persone|personas|"

@@ -39,7 +39,10 @@ _BARE_YIELD_LABEL = re.compile(rf"(?:{YIELD_LABELS})\s*:?", re.I)
 #: a text with a yield noun in it, found without case folding: "ervings" is "Servings" or "servings"
 _YIELD_NOUNED = etree.XPath("//*[self::li or self::p or self::span or self::div or self::dd]"
                             "[text()[" + " or ".join(f"contains(., '{w}')" for w in YIELD_NOUN_CORES) + "]]")
-_COUNT_FIRST = re.compile(rf"\s*\d+(?:\s*[-–]\s*\d+)?\s*(?:{YIELD_NOUNS})(?:\(s\))?\s*", re.I)
+#: "6 Servings", "12 pezzi": a count and its noun, the element's whole text ("pieces" only there:
+#: "2 pezzi di zenzero" opening a list is an ingredient)
+_COUNT_FIRST = re.compile(rf"\s*\d+(?:\s*[-–]\s*\d+)?\s*(?:{YIELD_NOUNS}|pezzi|stück|stuks|pieces|pièces)"
+                          r"(?:\(s\))?\s*", re.I)
 _TIME_LABELLED = _starting(("dt", "th", "strong", "b", "span", "li", "p"), TIME_STARTS)
 _TIME_ALONE = re.compile(rf"(?:{TIME_ALONE})\s*:?\s*(?=\d|$)", re.I)
 _TIME_WIDGET = etree.XPath("//*[contains(@class, 'clock') or contains(@class, 'time') or contains(@class, 'duration')]")
@@ -47,6 +50,8 @@ _TIME_CLASS = re.compile(r"(?:^|[\s_-])(?:clock|time|duration|time-count)(?:$|[\
 #: a widget for one part of the time, or for a date or a reading time, is no total
 _NOT_TOTAL = re.compile(r"prep|cook|bake|rest|active|inactive|read|publish|date|post|ago|updated", re.I)
 _DURATIONS = re.compile(rf"\s*(?:{DURATION.pattern}\s*)+", re.I)
+_NUMBER_INPUT = etree.XPath("//input[@value][not(@type) or @type='number' or @type='text' or @type='tel']")
+_STEPPER_WORD = re.compile(rf"(?:^|[^a-zà-ÿ])(?:{YIELD_NOUNS}|{YIELD_LABELS}|persons?|people|yield)(?![a-zà-ÿ])", re.I)
 _YIELD_WIDGET = etree.XPath("//*[" + " or ".join(f"contains(@class, '{w}')" for w in (
     "yield", "serving", "Serving", "serves", "person", "portion", "rendimento", "porties",
     "porcion")) + "]")
@@ -79,11 +84,37 @@ def html_yields(doc: Any) -> str | None:
             value = norm(el.tail) or (text_of(sibling, 60) if (sibling := el.getnext()) is not None else "")
             if value and len(value) <= 40 and re.match(r"\d", value):
                 return yields_of(value)
+    if (stepped := _stepper_yields(doc)) is not None:
+        return stepped
     for el in _YIELD_NOUNED(doc)[:_MAX_SCAN]:
         # "<li>6 <span>Servings</span></li>": the count, then its noun, and nothing else
         for box in (el, el.getparent()):
             if box is not None and _COUNT_FIRST.fullmatch(text_of(box, 60)):
                 return yields_of(text_of(box, 60))
+    return None
+
+
+def _stepper_yields(doc: Any) -> str | None:
+    """The count a servings stepper starts at: `<input aria-label="Portionen" value="2">`.
+
+    The recipe is scaled from it, so its value is the yield the page was written for; the input
+    is named for servings by its own attributes or by the short label its stepper box shows
+    ("Nombre de personnes" over `- 12 +`).
+    """
+    for el in _NUMBER_INPUT(doc)[:20]:
+        value = (el.get("value") or "").strip()
+        if not value.isdigit() or not 0 < int(value) < 100:
+            continue
+        named = " ".join(el.get(a) or "" for a in ("name", "aria-label", "id", "class", "title"))
+        box = el.getparent()
+        for _ in range(3):
+            if _STEPPER_WORD.search(named) or box is None:
+                break
+            label = text_of(box, 60)
+            named = label if len(label) <= 40 else ""  # a label's box, not a whole section
+            box = box.getparent()
+        if _STEPPER_WORD.search(named):
+            return yields_of(f"{value} servings")
     return None
 
 

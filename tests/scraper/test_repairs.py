@@ -161,9 +161,27 @@ def test_yields_from_a_label_over_its_value_and_from_a_count_before_its_noun():
                            body="<ul class='meta'><li>6 <span>Servings</span></li><li>Easy</li></ul>"))
     assert (labelled.yields, counted.yields) == ("8 servings", "6 servings")
     assert "yields_from_html" in labelled.repairs and "yields_from_html" in counted.repairs
+    pieces = extract(page({"recipeIngredient": ["1 egg"], **STEPS},
+                          body="<div><p>Prodotto</p><p>12 pezzi</p></div>"))
+    assert pieces.yields == "12 servings"
     # a count with more words than its noun is a sentence, not the yield
     told = extract(page({"recipeIngredient": ["1 egg"], **STEPS}, body="<p>Feeds 6 servings of hungry kids</p>"))
     assert told.yields is None
+
+
+def test_yields_from_the_count_a_servings_stepper_starts_at():
+    # sallys-blog: the input names itself; bettybossi: its stepper box's label names it
+    named = extract(page({"recipeIngredient": ["1 egg"], **STEPS}, body=(
+        "<form><div><input aria-label='Portionen' name='portions' type='number' value='2'><button>+</button></div></form>")))
+    boxed = extract(page({"recipeIngredient": ["1 egg"], **STEPS}, body=(
+        "<div class='quantity-stepper'><span class='label'>Nombre de personnes</span><div><button>-</button>"
+        "<input value='12' class='form-control'><button>+</button></div></div>")))
+    assert (named.yields, boxed.yields) == ("2 servings", "12 servings")
+    # a quantity box of a shop's basket, or a search field, is no yield
+    basket = extract(page({"recipeIngredient": ["1 egg"], **STEPS}, body=(
+        "<div class='cart'><span>Menge</span><input name='qty' type='number' value='1'></div>"
+        "<form><input name='q' type='text' value='2024'></form>")))
+    assert basket.yields is None
 
 
 def test_structured_yields_win_over_the_html_widget():

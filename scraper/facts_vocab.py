@@ -85,7 +85,7 @@ FACT_COUNT = re.compile(rf"^(?:{YIELD_LABELS}|{YIELD_FOR})\s*:?\s*\d", re.I)
 HOUR_UNITS = (r"h(?:ours?|rs?|eures?|oras?|ora|ore|our)?|std\.?|stunden?|uur|hod(?:in[ay]?)?\.?|"
               r"godz(?:in[ay]?)?\.?|saat|timer?|timmar|timme|tim\.?|óra")
 MINUTE_UNITS = r"m(?:in(?:ute)?s?|inuten|inutos?|inuti|inut(?:y|a|ów|e|ter|er)?)?\.?|dakika|dk\.?|perc"
-# a number and its time unit ("45 Minuten", "1 h"): minutes_of reads them, the HTML readers find them
-#: a duration's number: "45", "1.5", "1,5", "1¼" (NYT's "1¼ hours"), "¾"
+#: the vulgar fractions a duration's number may end with: "1¼" (NYT's "1¼ hours"), "¾"
 FRACTIONS = {"½": 0.5, "¼": 0.25, "¾": 0.75, "⅓": 1 / 3, "⅔": 2 / 3}
+#: a number ("45", "1.5", "1,5", "1¼") and its time unit: minutes_of reads them, the HTML readers find them
 DURATION = re.compile(rf"(?P<n>\d*[½¼¾⅓⅔]|\d+(?:[.,]\d+)?)\s*(?:(?P<h>{HOUR_UNITS})|(?P<m>{MINUTE_UNITS}))(?!\w)", re.I)

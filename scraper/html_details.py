@@ -46,7 +46,7 @@ _COUNT_FIRST = re.compile(rf"\s*\d+(?:\s*[-–]\s*\d+)?\s*(?:{YIELD_NOUNS}|pezzi
 _TIME_LABELLED = _starting(("dt", "th", "strong", "b", "span", "li", "p"), TIME_STARTS)
 _TIME_ALONE = re.compile(rf"(?:{TIME_ALONE})\s*:?\s*(?=\d|$)", re.I)
 _TIME_WIDGET = etree.XPath("//*[contains(@class, 'clock') or contains(@class, 'time') or contains(@class, 'duration')]")
-_TIME_CLASS = re.compile(r"(?:^|[\s_-])(?:clock|time|duration|time-count)(?:$|[\s_-])", re.I)
+_TIME_CLASS = re.compile(r"(?:^|[\s_-])(?:clock|time|duration)(?:$|[\s_-])", re.I)
 #: a widget for one part of the time, or for a date or a reading time, is no total
 _NOT_TOTAL = re.compile(r"prep|cook|bake|rest|active|inactive|read|publish|date|post|ago|updated", re.I)
 _DURATIONS = re.compile(rf"\s*(?:{DURATION.pattern}\s*)+", re.I)
@@ -89,8 +89,8 @@ def html_yields(doc: Any) -> str | None:
     for el in _YIELD_NOUNED(doc)[:_MAX_SCAN]:
         # "<li>6 <span>Servings</span></li>": the count, then its noun, and nothing else
         for box in (el, el.getparent()):
-            if box is not None and _COUNT_FIRST.fullmatch(text_of(box, 60)):
-                return yields_of(text_of(box, 60))
+            if box is not None and _COUNT_FIRST.fullmatch(text := text_of(box, 60)):
+                return yields_of(text)
     return None
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._html import MAX_ITEMS, HtmlRecipe, has_class, lines_of, minutes_of, norm, text_of, yields_of
-from .html_blocks import item_title
+from .html_blocks import emphasised_title, item_title
 
 _HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 # Screen-reader and checkbox widgets inside card items ("▢ ", "Copy") are not part of the line.
@@ -196,11 +196,16 @@ def _items(container: Any, is_item: Callable[[Any], bool], group: str | None, pa
             skip_until = el
             if len(lines) >= MAX_ITEMS:
                 break
-        elif el.tag in _HEADINGS or (group is not None and group in _tokens(el)):
+        elif (el.tag in _HEADINGS or (group is not None and group in _tokens(el))
+              or emphasised_title(el) is not None):
+            # `<p><strong>Cheesecake filling:</strong></p>` between two lists titles the second,
+            # as a heading does
             name = text_of(el, 200)
             if name:
                 current = name.rstrip(":").strip() or None
-                pending = (current if headings_as_lines and current and not _looks_like_header(current)
+                # the line keeps the name as the card writes it, colon and all, as the plugins'
+                # HowToSection names do
+                pending = (name if headings_as_lines and current and not _looks_like_header(current)
                            else None)
             skip_until = el
     return lines, groups
@@ -260,7 +265,8 @@ def _read(spec: CardSpec, root: Any) -> HtmlRecipe | None:
         # purée), given a step more than the one-line stubs that sidebars and teasers show
         confident=1 <= len(ingredients) <= 100 and 1 <= len(instructions) <= 100
         and len(ingredients) + len(instructions) >= 3,
-        step_titles=[name for name, _ in step_groups if name and name in instructions],
+        step_titles=[line for line in instructions
+                     if line.rstrip(":").strip() in {name for name, _ in step_groups if name}],
     )
 
 

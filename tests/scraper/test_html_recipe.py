@@ -685,6 +685,24 @@ def test_a_tasty_card_written_as_paragraphs_under_group_headings():
                                        ("Tikka Masala", ["16 oz paneer, cubed"])]
 
 
+def test_a_bold_paragraph_between_a_cards_lists_titles_the_list_after_it():
+    """`<p><strong>Filling:</strong></p>` between Tasty lists: a group, and among the steps a line
+    written as the card writes it (colon kept), as the plugin's HowToSection name is."""
+    found = read("""<div class="tasty-recipes"><h2 class="tasty-recipes-title">Cheesecake</h2>
+      <div class="tasty-recipes-ingredients"><p><strong>Crust:</strong></p><ul><li>2 cups crumbs</li>
+       <li>6 tbsp butter</li></ul><p><strong>Filling:</strong></p><ul><li>16 oz cream cheese</li></ul></div>
+      <div class="tasty-recipes-instructions"><p><strong>For the Crust:</strong></p>
+       <ol><li>Press the crumbs into the pan.</li></ol><p><strong>For the Filling:</strong></p>
+       <ol><li>Beat the cream cheese.</li><li>Pour it over the crust.</li></ol></div></div>""")
+    assert found is not None and found.reader == "tasty"
+    assert found.ingredients == ["2 cups crumbs", "6 tbsp butter", "16 oz cream cheese"]
+    assert found.ingredient_groups == [("Crust", ["2 cups crumbs", "6 tbsp butter"]),
+                                       ("Filling", ["16 oz cream cheese"])]
+    assert found.instructions == ["For the Crust:", "Press the crumbs into the pan.", "For the Filling:",
+                                  "Beat the cream cheese.", "Pour it over the crust."]
+    assert found.step_titles == ["For the Crust:", "For the Filling:"]
+
+
 @pytest.mark.parametrize("card", [True, False])
 def test_a_bold_list_item_with_a_colon_titles_a_group(card):
     lines = """<ul><li><strong><em>For the panna cotta:</em></strong></li><li>1 can coconut milk</li>

@@ -10,6 +10,7 @@ bounded by the first elements that match, and found by compiled XPath (C) before
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from lxml import etree
@@ -27,11 +28,34 @@ _YIELD_LABEL = re.compile(rf"^(?:{YIELD_LABELS}|pour)\s*:?\s*\d", re.I)
 _TIME_LABELS = time_labels()
 
 
+_ASCII_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+#: a text node whose first character is no ASCII letter or digit: an icon may stand before the label
+_ICON_LED = f"translate(substring(normalize-space(.), 1, 1), '{_ASCII_ALNUM}', '') != ''"
+
+
 def _starting(tags: tuple[str, ...], words: tuple[str, ...]) -> etree.XPath:
-    """Elements of `tags` with a text node that starts with one of `words` (a label)."""
+    """Elements of `tags` with a text node that starts with one of `words` (a label).
+
+    "⏱ Total Time: 8h 40m", "🍽️ Servings: 4": a pictograph before the label is part of its
+    text node, so a node that opens with anything but an ASCII letter or digit may hold the label
+    further on (`_unled` then checks that only icons stand before it).
+    """
     kinds = " or ".join(f"self::{tag}" for tag in tags)
     starts = " or ".join(f"starts-with(normalize-space(.), '{w}')" for w in words)
-    return etree.XPath(f"//*[{kinds}][text()[{starts}]]")
+    contains = " or ".join(f"contains(., '{w}')" for w in words)
+    return etree.XPath(f"//*[{kinds}][text()[{starts} or ({_ICON_LED} and ({contains}))]]")
+
+
+def _unled(text: str) -> str:
+    """The text without the icons before it: emoji, symbols, private-use icon-font glyphs, bullets."""
+    for index, ch in enumerate(text):
+        if not (unicodedata.category(ch)[0] == "S" or unicodedata.category(ch) in _ICON_CATEGORIES
+                or ch in "•·|"):
+            return text[index:] if index else text
+    return ""
+
+
+_ICON_CATEGORIES = frozenset({"Mn", "Cf", "Co", "Zs"})  # variation selectors, joiners, icon fonts
 
 
 _YIELD_LABELLED = _starting(("li", "p", "span", "div", "strong", "b", "dt", "th"), YIELD_STARTS)
@@ -43,7 +67,7 @@ _YIELD_NOUNED = etree.XPath("//*[self::li or self::p or self::span or self::div 
 #: "2 pezzi di zenzero" opening a list is an ingredient)
 _COUNT_FIRST = re.compile(rf"\s*\d+(?:\s*[-–]\s*\d+)?\s*(?:{YIELD_NOUNS}|pezzi|stück|stuks|pieces|pièces)"
                           r"(?:\(s\))?\s*", re.I)
-_TIME_LABELLED = _starting(("dt", "th", "strong", "b", "span", "li", "p"), TIME_STARTS)
+_TIME_LABELLED = _starting(("dt", "th", "strong", "b", "span", "li", "p", "div"), TIME_STARTS)
 _TIME_ALONE = re.compile(rf"(?:{TIME_ALONE})\s*:?\s*(?=\d|$)", re.I)
 _TIME_WIDGET = etree.XPath("//*[contains(@class, 'clock') or contains(@class, 'time') or contains(@class, 'duration')]")
 _TIME_CLASS = re.compile(r"(?:^|[\s_-])(?:clock|time|duration)(?:$|[\s_-])", re.I)
@@ -75,7 +99,7 @@ def html_yields(doc: Any) -> str | None:
         if text and len(text) <= 40 and re.search(r"\d", text):
             return yields_of(text)
     for el in _YIELD_LABELLED(doc)[:_MAX_SCAN]:
-        text = text_of(el, 80)
+        text = _unled(text_of(el, 80))
         if el.tag in ("strong", "b") and el.tail:  # "<strong>Serves:</strong> 2"
             text = norm(f"{text} {el.tail}")
         if text and len(text) <= 40 and _YIELD_LABEL.match(text):
@@ -133,7 +157,7 @@ def html_times(doc: Any) -> dict[str, int]:
     """{"total"/"prep"/"cook": minutes} that labelled lines show ('Totale tijd' + '20 minuten')."""
     found: dict[str, int] = {}
     for el in _TIME_LABELLED(doc)[:_MAX_SCAN]:
-        text = text_of(el, 80)
+        text = _unled(text_of(el, 80))
         if el.tag in ("strong", "b") and el.tail:  # "<strong>Cooking Time:</strong> 40 mins"
             text = norm(f"{text} {el.tail}")
         if not text or len(text) > 40:

@@ -208,6 +208,18 @@ def test_a_bare_time_label_and_a_clock_widget_give_the_total_time():
     assert (teasers.total_time, reading.total_time) == (None, None)
 
 
+def test_an_icon_before_a_label_still_labels_its_value():
+    # cookfastrecipes: "<div>⏱ Total Time: <strong>8h 40m</strong></div>", "🍽️ Servings: 4"
+    body = ("<div class='recipe-stats'><div class='stat-item'>⏱ Total Time: <strong>8h 40m</strong></div>"
+            "<div class='stat-item'>🍽️ Servings: <strong>4</strong></div></div>")
+    recipe = extract(page({"recipeIngredient": ["1 egg"], **STEPS}, body=body))
+    assert (recipe.total_time, recipe.yields) == (520, "4 servings")
+    assert {"total_time_from_html", "yields_from_html"} <= set(recipe.repairs)
+    # a quotation mark is no icon: a quoted "Serves 2 dogs" is a motto, not the yield
+    quoted = extract(page({"recipeIngredient": ["1 egg"], **STEPS}, body="<div>“Serves 2 dogs” is our motto</div>"))
+    assert quoted.yields is None
+
+
 def test_total_time_only_in_a_labelled_html_line():
     body = "<dl class='prepare-time'><dt>Totale tijd</dt><dd>20 minuten</dd></dl>"
     recipe = extract(page({"recipeIngredient": ["1 egg"], **STEPS}, body=body))

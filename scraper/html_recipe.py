@@ -15,7 +15,7 @@ from itertools import islice
 from typing import Any
 
 from ._html import DURATION, HtmlRecipe, lines_of, minutes_of, norm, text_of, yields_of
-from .facts_vocab import YIELD_FOR, YIELD_LABELS, YIELD_NOUNS, time_searches
+from .facts_vocab import HOUR_UNITS, MINUTE_UNITS, YIELD_FOR, YIELD_LABELS, YIELD_NOUNS, time_searches
 from .html_cards import find_card
 from .html_blocks import Block, looks_like_ingredients, looks_like_steps
 from .html_headings import find_sections
@@ -24,9 +24,13 @@ from .repairs import drop_text_numbers
 
 __all__ = ["HtmlRecipe", "find_html_recipe"]
 
+_NUTRITION = r"k?cal|kj|mg|g"
 _YIELD = re.compile(
-    rf"(?:{YIELD_LABELS}|{YIELD_FOR})\b[^\d]{{0,12}}"
-    r"\d(?![\d.,]*\s*(?:k?cal|kj|mg|g)\b)"  # "Pro Portion: 505 kcal" is the nutrition, not a count
+    # "Pro Portion: 505 kcal" is the nutrition, not a count
+    rf"(?:{YIELD_LABELS})\b[^\d]{{0,12}}\d(?![\d.,]*\s*(?:{_NUTRITION})\b)"
+    # nor, after a bare "for", a price ("voor 1 euro") or a time ("for 5 minutes")
+    rf"|(?:{YIELD_FOR})\b[^\d]{{0,12}}\d(?![\d.,]*\s*(?:(?:{_NUTRITION}|euros?|dollars?|eur|usd|chf|"
+    rf"{HOUR_UNITS}|{MINUTE_UNITS})(?!\w)|[€$£]))"
     rf"|\d+\s*(?:{YIELD_NOUNS})\b", re.I)
 _YIELD_LABEL = re.compile(rf"\s*(?:{YIELD_LABELS})\s*:?\s*", re.I)
 _SR_ONLY = re.compile(r"sr-only|screen-reader|visually-?hidden", re.I)

@@ -889,6 +889,21 @@ def test_a_side_box_after_the_steps_gives_times_and_the_yield_of_its_ingredients
     assert bare is not None and bare.yields is None
 
 
+
+def test_a_price_or_a_time_after_for_is_no_yield():
+    """projectgezond: a banner "start voor 1 euro" above the card, then "2 personen" over the list."""
+    body = """<p class="banner">ACTIE: start voor 1 euro met ons!</p><p>Let it rest for 5 minutes.</p>
+      <h1>Boeuf bourguignon</h1><h2>Ingrediënten</h2><h3><span>2</span> <span>personen</span></h3>
+      <ul><li>500 g runderlappen</li><li>2 uien</li><li>1 fles rode wijn</li></ul>
+      <h2>Bereiding</h2><ol><li>Snijd het vlees in blokjes en bak het bruin.</li>
+      <li>Voeg de wijn toe en laat het 2 uur stoven.</li></ol>"""
+    found = read(body)
+    assert found is not None and found.confident
+    assert found.yields == "2 servings"
+    # with the count left out, neither the price nor the time stands in for it
+    bare = read(body.replace("<h3><span>2</span> <span>personen</span></h3>", ""))
+    assert bare is not None and bare.yields is None
+
 def test_bare_labels_with_their_values_in_elements_of_their_own():
     """"Total" then "4 hr" then "50 min" (nested spans repeat their pieces); "Servings" then "24"."""
     body = """<h1>Éclair Bars</h1><ul class="attributes">

@@ -336,6 +336,8 @@ def _details(recipe: HtmlRecipe, texts: list[str]) -> None:
         elif paired is None and _YIELD_LABEL.fullmatch(text) and index + 1 < len(texts) and (
                 re.fullmatch(r"\s*\d+\s*", texts[index + 1])):
             paired = f"{text} {texts[index + 1]}"  # "Servings", then "24" apart: if no label says more
+        elif paired is None and (chosen := _chosen_count(texts, index)) is not None:
+            paired = chosen
         for key, label in _TIMES:
             if getattr(recipe, key) is None and (found := label.search(text)):
                 if re.match(r"\s*\d", text):  # "2 Min. Vorbereitungszeit 21 Min. Gesamtzeit"
@@ -348,6 +350,30 @@ def _details(recipe: HtmlRecipe, texts: list[str]) -> None:
                 setattr(recipe, key, value)
     if recipe.yields is None and paired is not None:
         recipe.yields = yields_of(paired)
+
+
+_FOR_ALONE = re.compile(rf"\s*(?:{YIELD_FOR})\s*:?\s*", re.I)
+_NOUN_ALONE = re.compile(rf"\s*(?:{YIELD_NOUNS})\s*", re.I)
+_COUNT_ALONE = re.compile(r"\s*(\d{1,3})\s*")
+
+
+def _chosen_count(texts: list[str], index: int) -> str | None:
+    """A servings chooser's count: "Für", then its default "4", the options "2 4 6 8", "Personen".
+
+    The count shown right after the "for" is the one the recipe is written for; the options
+    after it are counts it can be scaled to. Only with the noun closing the chooser, a few
+    counts on.
+    """
+    if not _FOR_ALONE.fullmatch(texts[index]) or index + 1 >= len(texts):
+        return None
+    if (count := _COUNT_ALONE.fullmatch(texts[index + 1])) is None:
+        return None
+    for text in texts[index + 2: index + 14]:
+        if _NOUN_ALONE.fullmatch(text):
+            return f"{count.group(1)} {text.strip()}"
+        if not _COUNT_ALONE.fullmatch(text):
+            return None
+    return None
 
 
 def _following_value(texts: list[str], start: int) -> str:
@@ -394,8 +420,14 @@ def _value_before(text: str, start: int) -> str:
     return head[max(ends):] if ends else head
 
 
+#: where a label's value ends, whatever the next label is: "Gesamt: 50 Min. • Aktiv: ca. 50 Minuten"
+_VALUE_END = re.compile(r"\s*[•|·]")
+
+
 def _own_value(text: str, start: int) -> str:
     """What follows a time's label, up to the next label: "Prep 10 min | Cook 25 min" has two."""
     rest = text[start:]
     ends = [m.start() for _, label in _TIMES if (m := label.search(rest))]
+    if (end := _VALUE_END.search(rest)) is not None:
+        ends.append(end.start())
     return rest[: min(ends)] if ends else rest

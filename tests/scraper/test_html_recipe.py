@@ -921,6 +921,24 @@ def test_bare_labels_with_their_values_in_elements_of_their_own():
     assert other is not None and other.yields is None
 
 
+def test_a_servings_chooser_gives_its_default_count_and_a_time_ends_at_a_separator():
+    """migusto: "Für", a dropdown showing 4 over its options 2 4 6 8, "Personen"; "Gesamt: 50 Min.
+    • Aktiv: ca. 50 Minuten" is 50 minutes in all, not the sum of both."""
+    body = """<h1>Polenta</h1><div class="facts"><span>Gesamt: 50 Min. • Aktiv: ca. 50 Minuten</span></div>
+      <h2>Zutaten</h2><div class="for-person"><p>Für </p><div class="dropdown"><span>4</span>
+      <ul><li><span>2</span></li><li><span>4</span></li><li><span>6</span></li><li><span>8</span></li></ul></div>
+      <p>Personen</p></div><ul><li>1,1 l Gemüsebouillon</li><li>250 g Bramata</li><li>Salz</li></ul>
+      <h2>Zubereitung</h2><ol><li>Bouillon aufkochen. Mais einrieseln lassen.</li>
+      <li>Bei kleiner Hitze 25–30 Minuten fertig kochen. Mit Salz abschmecken.</li></ol>"""
+    found = read(body)
+    assert found is not None and found.confident
+    assert found.ingredients == ["1,1 l Gemüsebouillon", "250 g Bramata", "Salz"]
+    assert (found.yields, found.total_time) == ("4 servings", 50)
+    # counts with no noun closing them are no chooser: a pager "Für 1 2 3 Seiten" names no yield
+    pager = read(body.replace("<p>Personen</p>", "<p>Seiten</p>"))
+    assert pager is not None and pager.yields is None
+
+
 def test_amount_unit_and_name_in_spans_side_by_side_are_separate_words():
     """`<span>1</span><span>kilogram</span><span>tavuk</span>`: CSS spaces them, the text must too."""
     def item(*pieces):

@@ -73,6 +73,7 @@ _TIME_WIDGET = etree.XPath("//*[contains(@class, 'clock') or contains(@class, 't
 _TIME_CLASS = re.compile(r"(?:^|[\s_-])(?:clock|time|duration)(?:$|[\s_-])", re.I)
 #: a widget for one part of the time, or for a date or a reading time, is no total
 _NOT_TOTAL = re.compile(r"prep|cook|bake|rest|active|inactive|read|publish|date|post|ago|updated", re.I)
+_NOT_A_TIME = re.compile(r"read|publish|date|post|ago|updated", re.I)
 _DURATIONS = re.compile(rf"\s*(?:{DURATION.pattern}\s*)+", re.I)
 _NUMBER_INPUT = etree.XPath("//input[@value][not(@type) or @type='number' or @type='text' or @type='tel']")
 _STEPPER_WORD = re.compile(rf"(?:^|[^a-zà-ÿ])(?:{YIELD_NOUNS}|{YIELD_LABELS}|persons?|people|yield)(?![a-zà-ÿ])", re.I)
@@ -181,21 +182,58 @@ def html_times(doc: Any) -> dict[str, int]:
     return found
 
 
+#: class tokens naming one part of the time: `icon--time-preparation`, `cook-time`
+_PART = {"prep": re.compile(r"(?:^|[\s_-])(?:prep|preparation|vorbereitung|zubereitung)(?:$|[\s_-])", re.I),
+         "cook": re.compile(r"(?:^|[\s_-])(?:cook|cooking|bake|baking|kochzeit|backzeit|cuisson)(?:$|[\s_-])",
+                            re.I)}
+
+
 def _clock_minutes(doc: Any) -> int | None:
     """The duration a clock icon or a time widget shows unlabelled ("<i class='i-clock'></i> 45 minut").
 
     Only when every such widget on the page says the same: teasers of other recipes, each with
-    its own clock, name no time of this one.
+    its own clock, name no time of this one. Icons named for a part of the time
+    (`<svg class="icon--time-preparation">` beside "20 Min", `icon--time-cooking` beside "15
+    Min") give the total as their sum, each part said once.
     """
-    values = set()
+    values: dict[str, set[int]] = {"total": set(), "prep": set(), "cook": set()}
     for el in _TIME_WIDGET(doc)[:_MAX_SCAN]:
         names = _class(el)
-        if not _TIME_CLASS.search(names) or _NOT_TOTAL.search(names) or el.tag in ("script", "style"):
+        if not _TIME_CLASS.search(names) or el.tag in ("script", "style"):
             continue
-        text = text_of(el, 40) or norm(el.tail)
-        if text and _DURATIONS.fullmatch(text):
-            values.add(minutes_of(text))
-    return values.pop() if len(values) == 1 else None
+        part = next((key for key, pattern in _PART.items() if pattern.search(names)), None)
+        if part is None and (_NOT_TOTAL.search(names) or _holds_part(el)):
+            continue  # (the box around a part's icon and its value is that part, not the total)
+        if part is not None and _NOT_A_TIME.search(names):
+            continue  # a post's date or its reading time, whatever its icon
+        value = _widget_value(el) if part is not None else (text_of(el, 40) or norm(el.tail))
+        if value and _DURATIONS.fullmatch(value):
+            values[part or "total"].add(minutes_of(value))
+    if len(values["total"]) == 1:
+        return values["total"].pop()
+    if values["total"] or len(values["prep"]) > 1 or len(values["cook"]) > 1:
+        return None
+    parts = [v.pop() for v in (values["prep"], values["cook"]) if v]
+    return sum(parts) if parts else None
+
+
+def _holds_part(el: Any) -> bool:
+    return any(isinstance(d.tag, str) and any(p.search(d.get("class") or "") for p in _PART.values())
+               for d in el.iterdescendants())
+
+
+def _widget_value(el: Any) -> str:
+    """What a part's icon stands beside: its own text, its tail, or the element after it or its box."""
+    if text := text_of(el, 40) or norm(el.tail):
+        return text
+    node = el
+    for _ in range(2):
+        if (sibling := node.getnext()) is not None:
+            return text_of(sibling, 40)
+        node = node.getparent()
+        if node is None:
+            break
+    return ""
 
 
 def html_total_time(doc: Any) -> int | None:

@@ -208,6 +208,20 @@ def test_a_bare_time_label_and_a_clock_widget_give_the_total_time():
     assert (teasers.total_time, reading.total_time) == (None, None)
 
 
+def test_icons_named_for_the_prep_and_the_cook_time_give_their_sum():
+    # aldi-nord: an svg named "time-preparation" in a box beside "20 Min", "time-cooking" beside "15 Min"
+    def box(part, minutes):
+        return (f"<div class='info-time'><div class='info-time-icon'><svg class='icon icon--time-{part}'></svg>"
+                f"</div><p class='info-description'>{minutes}<span>Min</span></p></div>")
+    recipe = extract(page({"recipeIngredient": ["1 egg"], **STEPS},
+                          body=box("preparation", 20) + box("cooking", 15)))
+    assert recipe.total_time == 35 and "total_time_from_html" in recipe.repairs
+    # two teasers' prep icons that disagree name no part of this recipe
+    teasers = extract(page({"recipeIngredient": ["1 egg"], **STEPS},
+                           body=box("preparation", 20) + box("preparation", 45)))
+    assert teasers.total_time is None
+
+
 def test_an_icon_before_a_label_still_labels_its_value():
     # cookfastrecipes: "<div>⏱ Total Time: <strong>8h 40m</strong></div>", "🍽️ Servings: 4"
     body = ("<div class='recipe-stats'><div class='stat-item'>⏱ Total Time: <strong>8h 40m</strong></div>"

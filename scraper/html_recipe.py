@@ -19,7 +19,7 @@ from .facts_vocab import HOUR_UNITS, MINUTE_UNITS, YIELD_FOR, YIELD_LABELS, YIEL
 from .html_cards import find_card
 from .html_blocks import Block, looks_like_ingredients, looks_like_steps
 from .html_headings import find_sections
-from .html_vocab import is_bare_title, section_kind
+from .html_vocab import is_bare_title, is_closing_line, section_kind
 from .repairs import drop_text_numbers
 
 __all__ = ["HtmlRecipe", "find_html_recipe"]
@@ -80,15 +80,17 @@ def _title(doc: Any) -> str | None:
 
 
 def _page_title(doc: Any) -> str | None:
+    og_title = doc.xpath("//meta[@property='og:title']/@content")[:1]
+    site = doc.xpath("//meta[@property='og:site_name']/@content")[:1]
     for h1 in doc.iter("h1"):
         if _SR_ONLY.search(h1.get("class") or ""):
             continue  # "<h1 class='heading__sr-only'>Navigation</h1>": for screen readers only
         text = text_of(h1, 300)
-        if text and section_kind(text) is None and not _site_heading(text, doc):
-            if not _in_pieces(h1) or not doc.xpath("//meta[@property='og:title']/@content"):
+        if text and section_kind(text) is None and not _site_heading(text, site[0] if site else None):
+            if not _in_pieces(h1) or not og_title:
                 return _cased(text, doc)
             break  # "<h1>baba ghanoush</h1><h1>with hand-cut potato chips</h1>": og:title is whole
-    for meta in doc.xpath("//meta[@property='og:title']/@content")[:1]:
+    for meta in og_title:
         if norm(meta):
             return _unsuffixed(norm(meta)[:300])
     for title in doc.iter("title"):
@@ -101,12 +103,11 @@ _SECTION_WORD = re.compile(r"(?:recipes?|receitas?|recettes?|rezepte?|ricette|re
                            r"opskrifter|oppskrifter|recepty?|przepisy|tarifler|home|blog)", re.I)
 
 
-def _site_heading(text: str, doc: Any) -> bool:
-    """Whether an <h1> names the site or its recipe section rather than the recipe."""
+def _site_heading(text: str, site: str | None) -> bool:
+    """Whether an <h1> names the site (its og:site_name) or its recipe section rather than the recipe."""
     if _SECTION_WORD.fullmatch(text.strip(" :")):
         return True
-    sites = doc.xpath("//meta[@property='og:site_name']/@content")[:1]
-    return bool(sites) and norm(sites[0]).casefold() == text.casefold()
+    return site is not None and norm(site).casefold() == text.casefold()
 
 
 def _in_pieces(h1: Any) -> bool:
@@ -262,33 +263,13 @@ def _time_line(step: str) -> bool:
     return not _HEDGE.sub("", DURATION.sub("", match["value"]))
 
 
-# "Source: …", "Ricetta: X, Foto: Y", "Kilde: …": who wrote or shot the recipe, after its last step
-_CREDIT = re.compile(r"^(?:sources?|kilde|källa|quelle|fonte|fuente|bron|lähde|źródło|photos?|fotos?|"
-                     r"photography|styling|recipe(?: by| from| courtesy(?: of)?)?|ricetta|recette|"
-                     r"rezept|receta|receita|oppskrift|recept|text|texte|testo)\s*:", re.I)
-
-
-# "By David Tanis": a byline (of the next recipes' cards, read on past the list), not a step
-_BYLINE = re.compile(r"^(?:[Bb]y|[Vv]on|[Pp]ar|[Dd]a|[Pp]or|[Dd]oor)\s+[A-ZÀ-Ý][\w'’.-]+(?:\s+[A-ZÀ-Ý][\w'’.-]+){0,3}$")
-
-
-# "zdieľať pripnúť", "Share Pin Print": the share buttons under the method, read as a line
-_SHARE_LINE = re.compile(r"^(?:(?:share|pin|print|tweet|e-?mail|facebook|pinterest|whatsapp|zdieľať|pripnúť|"
-                         r"partager|imprimer|teilen|drucken|condividi|stampa|compartir|imprimir|delen|"
-                         r"printen|dela|skriv ut|udostępnij|drukuj)\W*){1,5}$", re.I)
-# "Produktlänkarna är affiliatelänkar…", "This post contains affiliate links": a disclosure
-_AFFILIATE = re.compile(r"affiliat|affilié|afiliad|affiliazion", re.I)
-
-
 def _uncredited(steps: list[str]) -> list[str]:
     """The steps less what closes them without being one: credits, bylines, share buttons, disclosures.
 
     Never the only step.
     """
     end = len(steps)
-    while end > 1 and (_CREDIT.match(steps[end - 1]) or _BYLINE.match(steps[end - 1])
-                       or _SHARE_LINE.match(steps[end - 1]) or (
-                           _AFFILIATE.search(steps[end - 1]) and len(steps[end - 1].split()) <= 40)):
+    while end > 1 and is_closing_line(steps[end - 1]):
         end -= 1
     return steps[:end]
 
@@ -393,8 +374,7 @@ def _following_value(texts: list[str], start: int) -> str:
 
 
 _PARTS = re.compile(r"\s[—–|·•]\s")
-_BARE_DURATION = re.compile(r"\s*\d+(?:[.,]\d+)?\s*(?:min(?:ute)?s?|minuten|minutos|minuti|h|hrs?|hours?|"
-                            r"heures?|stunden?|uur|ore)\.?\s*", re.I)
+_BARE_DURATION = re.compile(rf"\s*(?:{DURATION.pattern})\.?\s*", re.I)
 
 
 def _meta_line_time(texts: list[str]) -> int | None:

@@ -1,4 +1,4 @@
-"""The words that title a recipe's sections, in the languages the corpus and users bring.
+"""The words that title a recipe's sections, and the lines that close its method, in the languages users bring.
 
 A heading "Zutaten" or "Bereidingswijze" is how a page without structured data says where its
 ingredients and steps are (issue 14, part 2). Kept as data, apart from the rules that use it,
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .facts_vocab import FACT_COUNT, FACT_TIME
+from .facts_vocab import DURATION, FACT_COUNT, FACT_TIME
 
 INGREDIENTS = "ingredients"
 INSTRUCTIONS = "instructions"
@@ -71,8 +71,8 @@ _PATTERNS = {
 }
 # "Step 1", "Étape 2", "Schritt 3": one heading per step
 _STEP = re.compile(r"^(?:step|étape|etape|schritt|paso|passo|stap|trin|steg|krok|lépés)\s*\d{1,2}\b")
-_TIME_WORD = re.compile(r"\b(?:time|zeit|temps|tiempo|tempo|tijd|\d+\s*(?:min|h\b|h\d|hrs?\b|hours?|heures?|std|stunden?|uur|ore))",
-                        re.I)  # "Préparation : 1h" is a time, not the section
+# "Préparation : 1h" is a time, not the section
+_TIME_WORD = re.compile(rf"\b(?:time|zeit|temps|tiempo|tempo|tijd)|{DURATION.pattern}|\d+\s*h\d", re.I)
 MAX_TITLE = 60  # a section title is short; a sentence that starts with "Method" is not one
 
 
@@ -157,3 +157,28 @@ def is_facts_paragraph(lines: list[str]) -> bool:
     times = sum(bool(FACT_TIME.match(x)) for x in lines)
     counts = sum(bool(FACT_COUNT.match(x)) for x in lines)
     return times >= 1 and counts >= 1 and times + counts == len(lines)
+
+
+# "Source: …", "Ricetta: X, Foto: Y", "Kilde: …": who wrote or shot the recipe, after its last step
+_CREDIT = re.compile(r"^(?:sources?|kilde|källa|quelle|fonte|fuente|bron|lähde|źródło|photos?|fotos?|"
+                     r"photography|styling|recipe(?: by| from| courtesy(?: of)?)?|ricetta|recette|"
+                     r"rezept|receta|receita|oppskrift|recept|text|texte|testo)\s*:", re.I)
+
+
+# "By David Tanis": a byline (of the next recipes' cards, read on past the list), not a step
+_BYLINE = re.compile(r"^(?:[Bb]y|[Vv]on|[Pp]ar|[Dd]a|[Pp]or|[Dd]oor)\s+[A-ZÀ-Ý][\w'’.-]+(?:\s+[A-ZÀ-Ý][\w'’.-]+){0,3}$")
+
+
+# "zdieľať pripnúť", "Share Pin Print": the share buttons under the method, read as a line
+_SHARE_LINE = re.compile(r"^(?:(?:share|pin|print|tweet|e-?mail|facebook|pinterest|whatsapp|zdieľať|pripnúť|"
+                         r"partager|imprimer|teilen|drucken|condividi|stampa|compartir|imprimir|delen|"
+                         r"printen|dela|skriv ut|udostępnij|drukuj)\W*){1,5}$", re.I)
+# "Produktlänkarna är affiliatelänkar…", "This post contains affiliate links": a disclosure
+_AFFILIATE = re.compile(r"affiliat|affilié|afiliad|affiliazion", re.I)
+
+
+def is_closing_line(line: str) -> bool:
+    """Whether a line after the last step closes the method without being a step: a credit, a
+    byline, the share buttons, an affiliate disclosure."""
+    return bool(_CREDIT.match(line) or _BYLINE.match(line) or _SHARE_LINE.match(line)
+                or (_AFFILIATE.search(line) and len(line.split()) <= 40))

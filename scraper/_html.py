@@ -75,6 +75,8 @@ def text_of(el: Any, cap: int = MAX_TEXT) -> str:
             parts.append(_PIECE_BREAK)
             continue
         if phase:
+            if node.tag in _BLOCK_TAGS:
+                parts.append(_PIECE_BREAK)  # (after a block, what follows starts a line of its own)
             if node.tail:
                 parts.append(node.tail)
                 size += len(node.tail.strip())
@@ -86,6 +88,10 @@ def text_of(el: Any, cap: int = MAX_TEXT) -> str:
             continue
         if tag == "br":
             parts.append(" ")
+        elif tag in _BLOCK_TAGS:
+            # "<div>russet potatoes</div><div>3-5</div>": blocks side by side are separate words
+            # (a word against a word; "Stir.</p><p>Cook" stays as the plugins' JSON-LD writes it)
+            parts.append(_PIECE_BREAK)
         if node.text:
             parts.append(node.text)
             size += len(node.text.strip())
@@ -103,8 +109,11 @@ def text_of(el: Any, cap: int = MAX_TEXT) -> str:
 
 
 _PIECES = frozenset({"span", "strong", "b"})
+_BLOCK_TAGS = frozenset({"div", "p", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6",
+                         "section", "article", "header", "footer", "aside", "table", "tr", "td", "th",
+                         "blockquote", "figure", "figcaption"})
 _PIECE_BREAK = "\x00"
-_PIECE_SPACE = re.compile(r"(?<=[^\W_])\x00(?=[^\W_]|\()")
+_PIECE_SPACE = re.compile(r"(?<=[^\W_])\x00+(?=[^\W_]|\()")
 
 
 def _run_together(node: Any) -> bool:

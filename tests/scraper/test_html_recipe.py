@@ -952,6 +952,22 @@ def test_amount_unit_and_name_in_spans_side_by_side_are_separate_words():
     assert found.instructions[1] == "Fırını 200°C ısıtın ve topları 20 dakika pişirin."
 
 
+def test_a_name_and_its_amount_in_blocks_side_by_side_are_separate_words():
+    """cookwell: `<div><span>russet potatoes</span></div><div><div><span>3-5</span></div></div>`, a
+    flex row; a step's paragraphs run together after a full stop stay as the plugins' JSON-LD
+    writes them ("combine.Cook")."""
+    def item(name, amount):
+        return (f"<li><div class='flex-grow'><div><span>{name}</span><div class='tags'></div></div></div>"
+                f"<div class='amount'><div><span>{amount}</span></div></div></li>")
+    found = read(f"""<h1>Oven fries</h1><h2>Ingredients</h2><ul>{item("russet potatoes", "3-5")}
+      {item("salt", "to taste")}{item("peanut oil", "60 g")}</ul>
+      <h2>Method</h2><ol><li><p>Cut the potatoes into sticks and soak them.</p></li>
+      <li><p>Toss with oil and salt to combine.</p><p>Bake for 40 minutes, turning once.</p></li></ol>""")
+    assert found is not None and found.confident
+    assert found.ingredients == ["russet potatoes 3-5", "salt to taste", "peanut oil 60 g"]
+    assert found.instructions[1] == "Toss with oil and salt to combine.Bake for 40 minutes, turning once."
+
+
 def test_an_item_set_in_bold_by_its_class_and_naming_a_purpose_titles_a_group():
     found = read("""<h1>Galette raclette</h1><h2>Ingrédients</h2><div class="ingredients"><ul>
       <li class='bold marginT10'>Pour l'appareil</li><li><span>Lait : </span><span>25 cl</span></li>

@@ -64,9 +64,14 @@ def norm(value: str | None) -> str:
 
 
 def text_of(el: Any, cap: int = MAX_TEXT) -> str:
-    """An element's visible text (scripts and styles left out), read only up to `cap` characters."""
+    """An element's visible text (scripts and styles left out), read only up to `cap` characters.
+
+    Blocks side by side are separate words ("<div>russet potatoes</div><div>3-5</div>", a flex
+    row), a word against a word only: "Stir.</p><p>Cook" stays as the plugins' JSON-LD writes it.
+    """
     parts: list[str] = []
     size = 0
+    block = False  # a block began or ended since the last text
     # Iterative walk: (node, phase) where phase 0 emits the node's text, 1 emits its tail.
     stack: list[tuple[Any, int]] = [(el, 0)]
     while stack and size <= cap * 2:
@@ -76,8 +81,11 @@ def text_of(el: Any, cap: int = MAX_TEXT) -> str:
             continue
         if phase:
             if node.tag in _BLOCK_TAGS:
-                parts.append(_PIECE_BREAK)  # (after a block, what follows starts a line of its own)
+                block = True
             if node.tail:
+                if block and parts and _words_meet(parts[-1], node.tail):
+                    parts.append(" ")
+                block = False
                 parts.append(node.tail)
                 size += len(node.tail.strip())
             continue
@@ -89,10 +97,11 @@ def text_of(el: Any, cap: int = MAX_TEXT) -> str:
         if tag == "br":
             parts.append(" ")
         elif tag in _BLOCK_TAGS:
-            # "<div>russet potatoes</div><div>3-5</div>": blocks side by side are separate words
-            # (a word against a word; "Stir.</p><p>Cook" stays as the plugins' JSON-LD writes it)
-            parts.append(_PIECE_BREAK)
+            block = True
         if node.text:
+            if block and parts and _words_meet(parts[-1], node.text):
+                parts.append(" ")
+            block = False
             parts.append(node.text)
             size += len(node.text.strip())
         if _run_together(node):
@@ -106,6 +115,10 @@ def text_of(el: Any, cap: int = MAX_TEXT) -> str:
     if _PIECE_BREAK in text:  # a word between two words; "500" + "°F" stays "500°F"
         text = _PIECE_SPACE.sub(" ", text).replace(_PIECE_BREAK, "")
     return norm(text)[:cap]
+
+
+def _words_meet(before: str, after: str) -> bool:
+    return bool(before) and before[-1].isalnum() and (after[0].isalnum() or after[0] == "(")
 
 
 _PIECES = frozenset({"span", "strong", "b"})

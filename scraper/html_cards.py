@@ -197,7 +197,7 @@ def _items(container: Any, is_item: Callable[[Any], bool], group: str | None, pa
             if len(lines) >= MAX_ITEMS:
                 break
         elif (el.tag in _HEADINGS or (group is not None and group in _tokens(el))
-              or emphasised_title(el) is not None):
+              or (el.tag == "p" and _bold_first(el) and emphasised_title(el) is not None)):
             # `<p><strong>Cheesecake filling:</strong></p>` between two lists titles the second,
             # as a heading does
             name = text_of(el, 200)
@@ -209,6 +209,12 @@ def _items(container: Any, is_item: Callable[[Any], bool], group: str | None, pa
                            else None)
             skip_until = el
     return lines, groups
+
+
+def _bold_first(el: Any) -> bool:
+    """Whether the paragraph opens with its first child, in bold (a cheap test before reading it)."""
+    return len(el) > 0 and isinstance(el[0].tag, str) and el[0].tag in ("strong", "b") and not (
+        el.text or "").strip()
 
 
 def _looks_like_header(text: str) -> bool:

@@ -46,16 +46,16 @@ def _starting(tags: tuple[str, ...], words: tuple[str, ...]) -> etree.XPath:
     return etree.XPath(f"//*[{kinds}][text()[{starts} or ({_ICON_LED} and ({contains}))]]")
 
 
+_ICON_CATEGORIES = frozenset({"Mn", "Cf", "Co", "Zs"})  # variation selectors, joiners, icon fonts
+
+
 def _unled(text: str) -> str:
     """The text without the icons before it: emoji, symbols, private-use icon-font glyphs, bullets."""
     for index, ch in enumerate(text):
-        if not (unicodedata.category(ch)[0] == "S" or unicodedata.category(ch) in _ICON_CATEGORIES
-                or ch in "•·|"):
+        category = unicodedata.category(ch)
+        if not (category[0] == "S" or category in _ICON_CATEGORIES or ch in "•·|"):
             return text[index:] if index else text
     return ""
-
-
-_ICON_CATEGORIES = frozenset({"Mn", "Cf", "Co", "Zs"})  # variation selectors, joiners, icon fonts
 
 
 _YIELD_LABELLED = _starting(("li", "p", "span", "div", "strong", "b", "dt", "th"), YIELD_STARTS)
@@ -72,8 +72,8 @@ _TIME_ALONE = re.compile(rf"(?:{TIME_ALONE})\s*:?\s*(?=\d|$)", re.I)
 _TIME_WIDGET = etree.XPath("//*[contains(@class, 'clock') or contains(@class, 'time') or contains(@class, 'duration')]")
 _TIME_CLASS = re.compile(r"(?:^|[\s_-])(?:clock|time|duration)(?:$|[\s_-])", re.I)
 #: a widget for one part of the time, or for a date or a reading time, is no total
-_NOT_TOTAL = re.compile(r"prep|cook|bake|rest|active|inactive|read|publish|date|post|ago|updated", re.I)
 _NOT_A_TIME = re.compile(r"read|publish|date|post|ago|updated", re.I)
+_NOT_TOTAL = re.compile(rf"prep|cook|bake|rest|active|inactive|{_NOT_A_TIME.pattern}", re.I)
 _DURATIONS = re.compile(rf"\s*(?:{DURATION.pattern}\s*)+", re.I)
 _NUMBER_INPUT = etree.XPath("//input[@value][not(@type) or @type='number' or @type='text' or @type='tel']")
 _STEPPER_WORD = re.compile(rf"(?:^|[^a-zà-ÿ])(?:{YIELD_NOUNS}|{YIELD_LABELS}|persons?|people|yield)(?![a-zà-ÿ])", re.I)

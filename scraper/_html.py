@@ -68,7 +68,17 @@ def text_of(el: Any, cap: int = MAX_TEXT) -> str:
 
     Blocks side by side are separate words ("<div>russet potatoes</div><div>3-5</div>", a flex
     row), a word against a word only: "Stir.</p><p>Cook" stays as the plugins' JSON-LD writes it.
+    A photo's <figure> (its caption, "The Spruce Eats / Julia Hartbeck") and an <aside> (a
+    related article set in a step) are not the element's text, unless they are all of it: a
+    step written as a photo's caption.
     """
+    text = _text_of(el, cap, _HIDDEN_ASIDES)
+    if not text and (el.find(".//figure") is not None or el.find(".//aside") is not None):
+        text = _text_of(el, cap, _HIDDEN)
+    return text
+
+
+def _text_of(el: Any, cap: int, hidden: frozenset[str]) -> str:
     parts: list[str] = []
     size = 0
     block = False  # a block began or ended since the last text
@@ -92,7 +102,7 @@ def text_of(el: Any, cap: int = MAX_TEXT) -> str:
         if node is not el:
             stack.append((node, 1))
         tag = node.tag if isinstance(node.tag, str) else ""
-        if not tag or (tag in _HIDDEN and node is not el):
+        if not tag or (tag in hidden and node is not el):
             continue
         if tag == "br":
             parts.append(" ")
@@ -142,6 +152,7 @@ def _run_together(node: Any) -> bool:
 
 # a <select>'s options are choices a reader sees one of, not text ("Servings: 4 1 2 3 4 5 6")
 _HIDDEN = frozenset({"script", "style", "noscript", "template", "select"})
+_HIDDEN_ASIDES = _HIDDEN | {"figure", "aside"}
 
 
 def lines_of(el: Any) -> list[str]:

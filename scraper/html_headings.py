@@ -659,6 +659,8 @@ def _merge(blocks: list[Block]) -> list[Block]:
             continue
         if runs and runs[-1].kind == block.kind:
             run = runs[-1]
+            if block.link_chars >= 0.8 * block.chars:
+                continue  # "Veja também": links to other recipes under a "Como fazer…" title, not more steps
             mine, theirs = [squash(x) for x in block.items], [squash(x) for x in run.items]
             if mine == theirs[-len(mine):] or (len(mine) >= 2 and _contains(theirs, mine)):
                 # the same list again (a page's desktop and mobile copies, a sidebar's), its

@@ -215,6 +215,7 @@ def _headings(doc: Any) -> HtmlRecipe | None:
 
 # "1. Mix", "2) Bake", or a number in an element of its own run into the text ("4Den Deckel")
 _NUMBERED = re.compile(r"^(\d{1,2})(?:\s*[.)]\s+(?=\S)|(?=[^\W\d_]))")
+_BARE_NUMBER = re.compile(r"^(\d{1,2})\s+(?=[^\W\d_])")
 
 
 def _column_pairs(doc: Any) -> list[str]:
@@ -244,9 +245,12 @@ def _unnumbered(steps: list[str]) -> list[str]:
     """'1. Mix', '2. Bake' typed into the page's list: the numbers a list shows, not the text.
 
     Only a run numbered 1, 2, 3... from the first step is stripped; "3 eggs go in" is kept.
-    A "Passo 1" heading over each step, read into its text, goes the same way.
+    A "Passo 1" heading over each step, read into its text, goes the same way, and so does a
+    bare number set in an element of its own (`<div class="stepIndex">1</div><div>Heat…`, read
+    "1 Heat…") where three steps or more each open with theirs.
     """
-    return drop_text_numbers(drop_text_numbers(steps)[0], _NUMBERED)[0]
+    steps = drop_text_numbers(drop_text_numbers(steps)[0], _NUMBERED)[0]
+    return drop_text_numbers(steps, _BARE_NUMBER)[0] if len(steps) >= 3 else steps
 
 
 # "Zubereitungszeit: 20 min", "Cuisson : env. 1 h": a time's label and its value, set among the steps

@@ -51,6 +51,11 @@ _WORDS = {
         "reviews", "related", "you may also like", "more recipes", "conseils", "astuces",
         "remarques", "tipps", "hinweise", "nährwerte", "notas", "consejos", "consigli", "note",
         "tips en tricks", "voedingswaarde", "serving", "servings", "to serve",
+        # after the steps, a list of their own: not more steps
+        "recipe tips", "recipe notes", "tips and tricks", "tips & tricks", "cook's notes", "cook's tips",
+        "chef's notes", "chef's tips", "how to store", "storage", "storing", "variations",
+        "recipe variations", "faq", "faqs", "frequently asked questions", "conservation", "variantes",
+        "aufbewahrung", "varianten", "conservazione", "varianti", "conservación", "bewaren",
     ],
 }
 

@@ -337,9 +337,10 @@ def _no_schema_pages_read_right() -> tuple[int, int]:
 @needs_corpus
 @pytest.mark.corpus
 def test_half_of_the_no_schema_pages_read_right():
-    # issue 14 goal: at least half without an LLM; 15 of 19 read right today
+    # issue 14 goal: at least half without an LLM; 14 of 19 read right today (amazingoriental's
+    # own scraper keeps the "1 " each step's number element shows; ours drops it)
     right, targets = _no_schema_pages_read_right()
-    assert targets == 19 and right >= 15 and right * 2 >= targets, f"{right}/{targets} no-schema pages read right"
+    assert targets == 19 and right >= 14 and right * 2 >= targets, f"{right}/{targets} no-schema pages read right"
 
 
 def test_a_serves_label_closing_the_last_step_is_the_yield():
@@ -1223,3 +1224,60 @@ def test_share_buttons_and_an_affiliate_disclosure_closing_the_steps_are_no_step
     assert found.ingredients == ["250 g hrudkovitý tvaroh", "100 g polohrubá múka"]
     assert found.instructions == ["Spracujeme tvaroh s múkou do hladkého cesta a varíme 5 minút.",
                                   "Podávame s omáčkou a posypeme parmezánom."]
+
+
+def test_a_step_number_in_an_element_of_its_own_is_dropped():
+    found = read("""<h1>Bars</h1><h2>Ingredients</h2><ul><li>1 can crescent dough</li><li>2 cups milk</li></ul>
+      <h2>Steps</h2><ul>
+      <li><div class="stepIndex">1</div><div class="stepDescription">Heat oven to 375°F.</div></li>
+      <li><div class="stepIndex">2</div><div class="stepDescription">Unroll the dough into the pan.</div></li>
+      <li><div class="stepIndex">3</div><div class="stepDescription">Bake 12 to 14 minutes.</div></li></ul>""")
+    assert found is not None and found.confident
+    assert found.instructions == ["Heat oven to 375°F.", "Unroll the dough into the pan.", "Bake 12 to 14 minutes."]
+
+
+def test_steps_that_open_with_a_count_keep_it():
+    # a bare number that does not count 1, 2, 3 is the text's own ("2 eggs go in")
+    found = read("""<h1>Cake</h1><h2>Ingredients</h2><ul><li>2 eggs</li><li>100 g flour</li></ul>
+      <h2>Method</h2><ol><li>2 eggs go in the bowl with the flour.</li><li>1 hour in the fridge, covered.</li>
+      <li>3 minutes of whisking make it light.</li></ol>""")
+    assert found is not None
+    assert found.instructions[0] == "2 eggs go in the bowl with the flour."
+    assert found.instructions[1] == "1 hour in the fridge, covered."
+
+
+def test_links_to_other_recipes_under_a_how_to_title_are_no_steps():
+    # "Veja também": a slider of other recipes whose first one is titled "Como fazer…" reads
+    # like a steps section of its own; a block of nothing but links does not join the steps
+    slides = "".join(f'<a href="/r{i}" class="slide-item"><div class="info"><h4>{name}</h4></div></a>'
+                     for i, name in enumerate(["Como Fazer Caipirinha de Morango", "Salada de Pepino",
+                                               "Chantilly de Chocolate", "Pudim de Leite"]))
+    found = read(f"""<main><h1>Bolo</h1><h2>Ingredientes</h2><ul><li>3 ovos</li><li>200 g de açúcar</li></ul>
+      <h2>Modo de preparo</h2><ol><li>Bata os ovos com o açúcar por 5 minutos.</li>
+      <li>Leve ao forno por 40 minutos.</li></ol></main>
+      <section class="seetoo"><h3>Veja também</h3><div class="seetoo-slide">{slides}</div></section>""")
+    assert found is not None and found.confident
+    assert found.instructions == ["Bata os ovos com o açúcar por 5 minutos.", "Leve ao forno por 40 minutos."]
+
+
+def test_a_photos_caption_and_an_aside_inside_a_step_are_not_its_text():
+    found = read("""<h1>Pepper sandwich</h1><h2>Ingredients</h2><ul><li>1 bell pepper</li><li>2 slices ham</li></ul>
+      <h2>Instructions</h2><ol>
+      <li><p>Gather the ingredients.</p><figure><img src="a.jpg"><figcaption>The Site / Jane Doe</figcaption>
+        </figure></li>
+      <li><p>Cut the pepper in half and remove the seeds.</p><aside><h5><a href="/blog">Learn more: Blog
+        </a></h5></aside></li>
+      <li><figure><img src="c.jpg"><figcaption>Fill each half with the ham.</figcaption></figure></li></ol>""")
+    assert found is not None and found.confident
+    # the third step is nothing but a photo's caption: that caption is the step
+    assert found.instructions == ["Gather the ingredients.", "Cut the pepper in half and remove the seeds.",
+                                  "Fill each half with the ham."]
+
+
+def test_a_tips_list_after_the_steps_is_not_more_steps():
+    found = read("""<h1>Brownies</h1><h2>Ingredients</h2><ul><li>200 g butter</li><li>3 eggs</li></ul>
+      <h2>Instructions</h2><ol><li>Melt the butter with the chocolate.</li><li>Whisk in the eggs and bake.</li></ol>
+      <h3>Recipe Tips</h3><ul><li>Do not overmix the batter once the flour is in.</li>
+      <li>Leave the cream cheese out to soften an hour before you start.</li></ul>""")
+    assert found is not None and found.confident
+    assert found.instructions == ["Melt the butter with the chocolate.", "Whisk in the eggs and bake."]

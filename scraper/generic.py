@@ -22,6 +22,7 @@ from recipe_scrapers._utils import normalize_string
 
 from . import repairs as rp
 from ._parsing import clean_list, clean_text, split_tags
+from .html_details import html_times
 from .html_witness import card_groups, fill_details, fill_from_html
 from .models import IngredientGroup, Recipe
 from .schema_reader import PageData, main_recipe, page_meta, parse_page, read_structured, resolve
@@ -177,6 +178,7 @@ def read_generic(html: str, url: str) -> dict[str, Any] | None:
         fields = _from_schema(node, data, meta, doc, url, repairs)
         fill_from_html(fields, card, repairs)
     fill_details(fields, doc, repairs)
+    _hours_for_minutes(fields, doc, repairs)
     publisher = _named(node.get("publisher"), data) if node else None
     fields["title"], stripped = rp.strip_site_name(
         fields.get("title"), [data.website_name, meta["og_site_name"], publisher], urlsplit(url).hostname)
@@ -185,6 +187,18 @@ def read_generic(html: str, url: str) -> dict[str, Any] | None:
     fields.update(canonical_url=meta["canonical_url"], language=clean_text(meta["language"]),
                   repairs=sorted(repairs))
     return fields
+
+
+def _hours_for_minutes(fields: dict[str, Any], doc: Any, repairs: set[str]) -> None:
+    """Times of whole hours checked against the minutes the page shows (repairs.hours_for_minutes)."""
+    keys = {"prep": "prep_time", "cook": "cook_time", "total": "total_time"}
+    times = {part: fields.get(key) for part, key in keys.items()}
+    if not any(v and v % 60 == 0 for v in times.values()):
+        return  # the HTML is read only where a time could be hours written for minutes
+    fixed, changed = rp.hours_for_minutes(times, html_times(doc))
+    if changed:
+        fields.update({key: fixed[part] for part, key in keys.items()})
+        repairs.add("hours_for_minutes")
 
 
 def _from_schema(node: dict[str, Any], data: PageData, meta: dict[str, str | None], doc: Any, url: str,

@@ -288,6 +288,27 @@ def flatten_instructions(raw: Any) -> tuple[list[str], set[str]]:
     return kept, repairs
 
 
+def hours_for_minutes(times: dict[str, int | None], shown: dict[str, int]) -> tuple[dict[str, int | None], bool]:
+    """prep PT10H, cook PT30H where the page shows "Prep 10 min", "Cook 30 min" → 10 and 30.
+
+    A template that writes the minutes it was given as hours ("PT{n}H") makes a 40-minute soup
+    take 40 hours. Only a time of whole hours whose number the page's HTML shows as minutes for
+    the same part is read as minutes; a total that was the sum of the parts follows them.
+    `times` holds "prep", "cook" and "total" in minutes; `shown` the minutes the HTML labels.
+    """
+    fixed = dict(times)
+    for key in ("prep", "cook", "total"):
+        value = times.get(key)
+        if value and value % 60 == 0 and shown.get(key) == value // 60:
+            fixed[key] = value // 60
+    if fixed == times:
+        return times, False
+    prep, cook, total = times.get("prep"), times.get("cook"), times.get("total")
+    if total is not None and total == (prep or 0) + (cook or 0) and fixed["total"] == total:
+        fixed["total"] = (fixed.get("prep") or 0) + (fixed.get("cook") or 0)
+    return fixed, True
+
+
 def repair_total_time(total: int | None, raw_total: Any, prep: int | None, cook: int | None) -> tuple[int | None, bool]:
     """A negative or unreadable totalTime ("PT-5M", "about an hour") → prep + cook, when given."""
     garbage = raw_total is not None and (total is None or "-" in str(raw_total))

@@ -591,3 +591,21 @@ def test_a_last_json_ld_step_holding_two_of_the_cards_steps_is_split_as_the_card
     same = extract(page({"recipeIngredient": ["500 g de alcatra", "1 cebola", "1 colher de mostarda"],
                          "recipeInstructions": steps}, body=body))
     assert same.instructions == steps and "split_steps_from_html" not in same.repairs
+
+
+def test_hours_written_for_the_minutes_the_page_shows_are_minutes():
+    body = "<p><span>PREP IN <span>10 MIN</span></span> <span>COOKS IN <span>30 MIN</span></span></p>"
+    recipe = extract(page({"recipeIngredient": ["1 egg"], "prepTime": "PT10H", "cookTime": "PT30H",
+                           "totalTime": "PT00H00M00S", **STEPS}, body=body))
+    assert (recipe.prep_time, recipe.cook_time, recipe.total_time) == (10, 30, 40)
+    assert "hours_for_minutes" in recipe.repairs
+
+
+def test_whole_hours_the_page_does_not_contradict_stay_hours():
+    body = "<p><span>Prep time: 20 min</span> <span>Cook time: 2 hours</span></p>"
+    recipe = extract(page({"recipeIngredient": ["1 egg"], "prepTime": "PT20M", "cookTime": "PT2H", **STEPS},
+                          body=body))
+    assert (recipe.prep_time, recipe.cook_time) == (20, 120)
+    assert "hours_for_minutes" not in recipe.repairs
+    fixed, changed = rp.hours_for_minutes({"prep": 600, "cook": None, "total": 600}, {"prep": 10})
+    assert changed and fixed == {"prep": 10, "cook": None, "total": 10}

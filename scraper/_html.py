@@ -72,13 +72,13 @@ def text_of(el: Any, cap: int = MAX_TEXT) -> str:
     related article set in a step) are not the element's text, unless they are all of it: a
     step written as a photo's caption.
     """
-    text = _text_of(el, cap, _HIDDEN_ASIDES)
-    if not text and (el.find(".//figure") is not None or el.find(".//aside") is not None):
-        text = _text_of(el, cap, _HIDDEN)
-    return text
+    text, skipped = _text_of(el, cap, _HIDDEN_ASIDES)
+    return _text_of(el, cap, _HIDDEN)[0] if not text and skipped else text
 
 
-def _text_of(el: Any, cap: int, hidden: frozenset[str]) -> str:
+def _text_of(el: Any, cap: int, hidden: frozenset[str]) -> tuple[str, bool]:
+    """(the text, whether a figure or an aside was left out of it)."""
+    skipped = False
     parts: list[str] = []
     size = 0
     block = False  # a block began or ended since the last text
@@ -103,6 +103,7 @@ def _text_of(el: Any, cap: int, hidden: frozenset[str]) -> str:
             stack.append((node, 1))
         tag = node.tag if isinstance(node.tag, str) else ""
         if not tag or (tag in hidden and node is not el):
+            skipped = skipped or tag in _ASIDES
             continue
         if tag == "br":
             parts.append(" ")
@@ -124,7 +125,7 @@ def _text_of(el: Any, cap: int, hidden: frozenset[str]) -> str:
     text = "".join(parts)
     if _PIECE_BREAK in text:  # a word between two words; "500" + "°F" stays "500°F"
         text = _PIECE_SPACE.sub(" ", text).replace(_PIECE_BREAK, "")
-    return norm(text)[:cap]
+    return norm(text)[:cap], skipped
 
 
 def _words_meet(before: str, after: str) -> bool:
@@ -152,7 +153,8 @@ def _run_together(node: Any) -> bool:
 
 # a <select>'s options are choices a reader sees one of, not text ("Servings: 4 1 2 3 4 5 6")
 _HIDDEN = frozenset({"script", "style", "noscript", "template", "select"})
-_HIDDEN_ASIDES = _HIDDEN | {"figure", "aside"}
+_ASIDES = frozenset({"figure", "aside"})
+_HIDDEN_ASIDES = _HIDDEN | _ASIDES
 
 
 def lines_of(el: Any) -> list[str]:

@@ -143,13 +143,8 @@ def _from_html(doc: Any, url: str) -> Any:
         return None
 
 
-def _parts(prep: int | None, cook: int | None) -> int | None:
-    """The total a page implies with prep and cook times but no total of its own."""
-    return (prep or 0) + (cook or 0) if (prep or cook) else None
-
-
 def _from_card(card: Any, meta: dict[str, str | None]) -> dict[str, Any]:
-    total = card.total_time if card.total_time is not None else _parts(card.prep_time, card.cook_time)
+    total = card.total_time if card.total_time is not None else rp.parts_total(card.prep_time, card.cook_time)
     return {
         "title": clean_text(card.title), "ingredients": clean_list(card.ingredients),
         "ingredient_groups": card_groups(card),
@@ -213,7 +208,7 @@ def _from_schema(node: dict[str, Any], data: PageData, meta: dict[str, str | Non
     if fixed:
         repairs.add("total_time_from_parts")
     elif total is None and node.get("totalTime") is None:
-        total = _parts(prep, cook)
+        total = rp.parts_total(prep, cook)
     nutrients = _call(schema, "nutrients") or {}
     ratings_count = _number(_call(schema, "ratings_count"))
     return {

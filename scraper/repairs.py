@@ -303,10 +303,15 @@ def hours_for_minutes(times: dict[str, int | None], shown: dict[str, int]) -> tu
             fixed[key] = value // 60
     if fixed == times:
         return times, False
-    prep, cook, total = times.get("prep"), times.get("cook"), times.get("total")
-    if total is not None and total == (prep or 0) + (cook or 0) and fixed["total"] == total:
-        fixed["total"] = (fixed.get("prep") or 0) + (fixed.get("cook") or 0)
+    total = times.get("total")
+    if total is not None and total == parts_total(times.get("prep"), times.get("cook")) and fixed["total"] == total:
+        fixed["total"] = parts_total(fixed.get("prep"), fixed.get("cook"))
     return fixed, True
+
+
+def parts_total(prep: int | None, cook: int | None) -> int | None:
+    """The total a page implies with prep and cook times but no total of its own."""
+    return (prep or 0) + (cook or 0) if (prep or cook) else None
 
 
 def repair_total_time(total: int | None, raw_total: Any, prep: int | None, cook: int | None) -> tuple[int | None, bool]:

@@ -188,8 +188,10 @@ def _hours_for_minutes(fields: dict[str, Any], doc: Any, repairs: set[str]) -> N
     """Times of whole hours checked against the minutes the page shows (repairs.hours_for_minutes)."""
     keys = {"prep": "prep_time", "cook": "cook_time", "total": "total_time"}
     times = {part: fields.get(key) for part, key in keys.items()}
-    if not any(v and v % 60 == 0 for v in times.values()):
-        return  # the HTML is read only where a time could be hours written for minutes
+    if not any(v and v % 60 == 0 and v >= 300 for v in times.values()):
+        # the HTML (html_times, ~7 ms a page) is read only where a time could be hours written
+        # for minutes: five whole hours or more, which few recipes' prep or cooking take
+        return
     fixed, changed = rp.hours_for_minutes(times, html_times(doc))
     if changed:
         fields.update({key: fixed[part] for part, key in keys.items()})

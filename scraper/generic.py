@@ -119,11 +119,12 @@ def _ingredients(node: dict[str, Any], schema: _Schema, repairs: set[str]) -> tu
             lines.extend(x for x in item if isinstance(x, str))
         elif isinstance(item, (str, dict)):
             lines.append(schema._ingredient_to_string(resolve(item, {})))
-    lines = [line for line in (normalize_string(x) if "<br" not in x.lower() and "\n" not in x else x
-                               for x in lines) if line]
     lines, split = rp.split_ingredients(lines)
     if split:
         repairs.add("split_ingredients")
+    # after the split, so that the lines of a joined list are cleaned like those of a list
+    # (recipe-scrapers' rules: WP Recipe Maker's "((optional))" read "(optional)")
+    lines = [line for line in map(normalize_string, lines) if line]
     lines, marked = rp.strip_ingredient_marks(lines)
     if marked:
         repairs.add("strip_bullets")

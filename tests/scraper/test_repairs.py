@@ -38,6 +38,15 @@ def test_split_ingredients_br_joined_line():
     assert recipe.ingredients == ["200 g flour", "2 eggs", "1 lemon"]
 
 
+def test_split_lines_are_cleaned_like_listed_ones():
+    # WP Recipe Maker writes a note as "((optional))"; a listed line reads "(optional)", and so
+    # must the same line in a list given as one string (it used to keep both parentheses).
+    listed = extract(page({"recipeIngredient": ["1 tsp salt ((optional))", "2 eggs &amp; milk"], **STEPS}))
+    joined = extract(page({"recipeIngredient": "1 tsp salt ((optional))<br />2 eggs &amp; milk", **STEPS}))
+    assert listed.ingredients == joined.ingredients == ["1 tsp salt (optional)", "2 eggs & milk"]
+    assert "split_ingredients" in joined.repairs
+
+
 def test_split_ingredients_comma_list_of_quantities():
     recipe = extract(page({"recipeIngredient": "125ml milk, 1 tsp vinegar, 60ml olive oil, 100g sugar", **STEPS}))
     assert recipe.ingredients == ["125ml milk", "1 tsp vinegar", "60ml olive oil", "100g sugar"]

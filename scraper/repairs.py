@@ -19,6 +19,7 @@ from .html_vocab import INGREDIENTS, is_bare_title, section_kind
 
 _BR = re.compile(r"<br\s*/?>|\r\n|\r|\n", re.I)
 _TAG = re.compile(r"<[^>]+>")
+_BREAK = "\ue000"  # a <br>'s mark in an element's text (a private-use character, which lxml accepts)
 _BLOCK_HTML = re.compile(r"<(?:p|li|br|div|ol|ul|h[1-6])\b", re.I)
 _WORD_CHAR = re.compile(r"\w")
 _BULLET = re.compile(r"^\s*[*•·▪►✓✔]+\s+")
@@ -144,9 +145,12 @@ def split_instruction_text(text: str, lines: bool = True) -> tuple[list[str], bo
             blocks = [el for el in fragment.iter("p", "li", "h1", "h2", "h3", "h4", "h5", "h6")
                       if not any(child.tag in ("p", "li") for child in el)]
             if blocks:
+                for br in fragment.iter("br"):
+                    br.tail = _BREAK + (br.tail or "")
                 steps = []
                 for el in blocks:
-                    steps.extend(t for t in (clean_text(x) for x in el.text_content().split("\n")) if t)
+                    # in HTML a line break of the source is a space; only <br> breaks a line
+                    steps.extend(t for t in (clean_text(x) for x in el.text_content().split(_BREAK)) if t)
                 return steps, len(steps) > 1 or lines
             for br in fragment.iter("br"):
                 br.tail = "\n" + (br.tail or "")

@@ -95,6 +95,16 @@ def test_instructions_string_of_html_paragraphs_is_split():
     assert "split_instructions" in recipe.repairs
 
 
+def test_a_line_break_of_the_html_source_inside_a_step_is_a_space():
+    # "<li>…a muffin\ntin.</li>": the page's source wrapped the line; HTML reads it as a space
+    # (only a <br> breaks the step), as it does in a list of steps.
+    text = ("<ol><li>Set each roll in the hollow of a muffin\ntin.\r\nFill it.</li>"
+            "<li>Bake 15 min.<br>Serve with honey.</li></ol>")
+    recipe = extract(page({"recipeIngredient": ["1 egg"], "recipeInstructions": text}))
+    assert recipe.instructions == [
+        "Set each roll in the hollow of a muffin tin. Fill it.", "Bake 15 min.", "Serve with honey."]
+
+
 def test_bullets_stripped_from_steps():
     recipe = extract(page({"recipeIngredient": ["1 egg"], "recipeInstructions": ["* Mix.", "• Bake."]}))
     assert recipe.instructions == ["Mix.", "Bake."]

@@ -25,7 +25,7 @@ from ._parsing import clean_list, clean_text, split_tags
 from .html_details import html_times
 from .html_witness import card_groups, fill_details, fill_from_html
 from .models import IngredientGroup, Recipe
-from .schema_reader import PageData, main_recipe, page_meta, parse_page, read_structured, resolve
+from .schema_reader import PageData, main_recipe, page_meta, page_titles, parse_page, read_structured, resolve
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ def read_generic(html: str, url: str) -> dict[str, Any] | None:
         return None
     data = read_structured(doc, url)
     meta = page_meta(doc, url)
-    node = main_recipe(data, url, meta["canonical_url"])
+    node = main_recipe(data, url, meta["canonical_url"], page_titles(doc) if len(data.recipes) > 1 else [])
     card = _from_html(doc, url)
     repairs: set[str] = set()
     if node is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -28,6 +29,7 @@ class PageData:
     """The structured data of one page: Recipe candidates and what helps read them."""
 
     recipes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (syntax, node)
+    main_entities: set[int] = field(default_factory=set)  # id() of the Recipes a WebPage names as its mainEntity
     by_id: dict[str, dict[str, Any]] = field(default_factory=dict)
     website_name: str | None = None
 
@@ -106,13 +108,13 @@ def resolve(value: Any, by_id: dict[str, dict[str, Any]]) -> Any:
 
 
 def _recipes_in(value: Any, by_id: dict[str, dict[str, Any]], out: list[dict[str, Any]],
-                seen: set[int], depth: int = 0) -> None:
+                seen: set[int], depth: int = 0, main: set[int] | None = None) -> None:
     value = resolve(value, by_id)
     if depth > MAX_DEPTH or id(value) in seen:
         return
     if isinstance(value, list):
         for item in value:
-            _recipes_in(item, by_id, out, seen, depth + 1)
+            _recipes_in(item, by_id, out, seen, depth + 1, main)
         return
     if not isinstance(value, dict):
         return
@@ -121,8 +123,12 @@ def _recipes_in(value: Any, by_id: dict[str, dict[str, Any]], out: list[dict[str
         out.append(value)
         return
     for key, item in value.items():
+        if main is not None and key == "mainEntity":
+            target = resolve(item, by_id)
+            if isinstance(target, dict) and "recipe" in types_of(target):
+                main.add(id(target))
         if isinstance(item, (list, dict)) and key not in ("review", "comment", "author", "publisher"):
-            _recipes_in(item, by_id, out, seen, depth + 1)
+            _recipes_in(item, by_id, out, seen, depth + 1, main)
 
 
 def _website_name(values: list[Any]) -> str | None:
@@ -185,7 +191,7 @@ def read_structured(doc: Any, url: str) -> PageData:
     values = _jsonld_values(doc)
     _index(values, data.by_id)
     found: list[dict[str, Any]] = []
-    _recipes_in(values, data.by_id, found, set())
+    _recipes_in(values, data.by_id, found, set(), main=data.main_entities)
     data.recipes = [("json-ld", node) for node in found]
     data.recipes += [("microdata", node) for node in _microdata(doc, url)]
     if not data.recipes:
@@ -206,22 +212,31 @@ def _path(url: Any) -> str | None:
     return urlsplit(url).path.rstrip("/") or None
 
 
-def main_recipe(data: PageData, page_url: str, canonical: str | None) -> dict[str, Any] | None:
-    """The page's own Recipe: the most complete one, the page's URL breaking ties.
+def main_recipe(data: PageData, page_url: str, canonical: str | None,
+                titles: Sequence[str] = ()) -> dict[str, Any] | None:
+    """The page's own Recipe among several, by the strongest sign it has: the page's own (its
+    URL, or the WebPage's mainEntity); named in full by the page's titles; a real recipe (a name,
+    and ingredients or steps); named in part by the titles; the most complete; the first.
 
-    A page can carry related recipes (a "you may also like" ItemList) or the same recipe in two
-    syntaxes; the main one names the page, has ingredients and steps. Fields the chosen node
-    lacks are filled from another node of the same name (the JSON-LD + microdata duplicate).
+    A page can carry related recipes (a "you may also like" list, complete ones among them) or
+    the same recipe in two syntaxes. A title naming the recipe beats completeness: a page's own
+    recipe whose lists only its HTML holds is still its own. Fields the chosen node lacks are
+    filled from another node of the same name (the JSON-LD + microdata duplicate). `titles`:
+    the page's og:title, <title> and <h1>s.
     """
     if not data.recipes:
         return None
     paths = {p for p in (_path(page_url), _path(canonical)) if p}
+    heads = [set(_words(t)) for t in titles if t]
 
-    def rank(item: tuple[int, tuple[str, dict[str, Any]]]) -> tuple[int, int, int]:
+    def rank(item: tuple[int, tuple[str, dict[str, Any]]]) -> tuple[int, ...]:
         index, (_, node) = item
-        complete = bool(node.get("name")) + bool(_ingredients_of(node)) + bool(_instructions_of(node))
-        own = int(bool(paths) and (_path(node.get("url")) in paths or _path(node.get("@id")) in paths))
-        return complete, own, -index
+        name, ingredients, steps = bool(node.get("name")), bool(_ingredients_of(node)), bool(_instructions_of(node))
+        own = int(id(node) in data.main_entities or bool(paths) and (
+            _path(node.get("url")) in paths or _path(node.get("@id")) in paths))
+        named, of = _named_by(node.get("name"), heads)
+        return (own, int(bool(of) and named == of), int(name and (ingredients or steps)), named,
+                name + ingredients + steps, -index)
 
     _, (_, best) = max(enumerate(data.recipes), key=rank)
     merged = dict(best)
@@ -232,6 +247,26 @@ def main_recipe(data: PageData, page_url: str, canonical: str | None) -> dict[st
                 if not merged.get(key) and value:
                     merged[key] = value
     return merged
+
+
+def _words(value: Any) -> list[str]:
+    return re.findall(r"\w+", value.casefold()) if isinstance(value, str) else []
+
+
+def _named_by(name: Any, heads: list[set[str]]) -> tuple[int, int]:
+    """(words of a recipe's name the page's best title holds, words in the name); 0 held under
+    half of them ("Kubaneh (Yemenite Jewish Bread)": 3 of 4 in "Kubaneh (Jewish Yemeni Bread)")."""
+    words = set(_words(name))
+    best = max((len(words & head) for head in heads), default=0)
+    return (best if 2 * best >= len(words) else 0), len(words)
+
+
+def page_titles(doc: Any) -> list[str]:
+    """What the page calls itself: og:title, <title> and its first <h1>s (the main recipe's name)."""
+    out = [m.get("content") or "" for m in doc.xpath("//meta[@property='og:title' or @name='og:title']")[:1]]
+    out += [t.text_content() for t in doc.xpath("//title")[:1]]
+    out += [h.text_content() for h in doc.xpath("//h1")[:3]]
+    return [t for t in out if t.strip()]
 
 
 def _ingredients_of(node: dict[str, Any]) -> Any:

@@ -60,6 +60,43 @@ def test_several_recipes_picks_the_pages_main_one():
     assert recipe.title == "Lemon tart"
 
 
+OTHER = {"@type": "Recipe", "name": "Our favourite lemonade", "recipeIngredient": ["3 lemons", "1 l water"],
+         "recipeInstructions": [{"@type": "HowToStep", "text": "Squeeze."}]}
+
+
+def test_of_two_complete_recipes_the_one_the_page_title_names_is_main():
+    # A "you may also like" recipe written in full before the page's own: both complete, so
+    # completeness and order would pick the wrong one; the page's <h1> names its own.
+    graph = {"@context": "https://schema.org", "@graph": [{"@type": "WebPage", "name": "x"}, OTHER, RECIPE]}
+    recipe = extract(page("<h1>Lemon tart</h1>" + ld(graph)))
+    assert (recipe.title, recipe.ingredients) == ("Lemon tart", ["1 lemon", "2 eggs"])
+
+
+def test_a_title_naming_the_recipe_in_other_words_still_picks_it():
+    # "Kubaneh (Yemenite Jewish Bread)" titled "Kubaneh (Jewish Yemeni Bread)": most of its words.
+    own = {**RECIPE, "name": "Kubaneh (Yemenite Jewish Bread)"}
+    graph = {"@context": "https://schema.org", "@graph": [OTHER, own]}
+    recipe = extract(page("<h1>Kubaneh (Jewish Yemeni Bread) – Breadtopia</h1>" + ld(graph)))
+    assert recipe.title == "Kubaneh (Yemenite Jewish Bread)"
+
+
+def test_a_title_beats_completeness_where_the_own_recipe_lacks_its_steps():
+    # The page's own Recipe names the page but leaves its steps to the HTML; the related one is
+    # complete. The titled one is the page's; its ingredients are its own, not the lemonade's.
+    own = {"@type": "Recipe", "name": "Lemon tart", "recipeIngredient": ["1 lemon", "2 eggs"]}
+    html = ("<h1>Lemon tart</h1>" + ld({"@context": "https://schema.org", "@graph": [OTHER, own]})
+            + "<h2>Instructions</h2><ol><li>Whisk the eggs with the lemon juice.</li>"
+              "<li>Bake for 25 minutes.</li></ol>")
+    recipe = extract(page(html))
+    assert (recipe.title, recipe.ingredients) == ("Lemon tart", ["1 lemon", "2 eggs"])
+
+
+def test_the_webpage_main_entity_is_main_whatever_the_titles():
+    graph = {"@context": "https://schema.org", "@graph": [
+        OTHER, {**RECIPE, "@id": "#r"}, {"@type": "WebPage", "mainEntity": {"@id": "#r"}}]}
+    assert extract(page("<h1>Our favourite lemonade and more</h1>" + ld(graph))).title == "Lemon tart"
+
+
 def test_broken_escape_in_jsonld_still_read():
     raw = json.dumps({"@context": "https://schema.org", **RECIPE}).replace("Bake.", "Bake at 180\\'C.")
     recipe = extract(page(ld(None, raw=raw)))

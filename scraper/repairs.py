@@ -213,7 +213,8 @@ def drop_text_numbers(steps: list[str], numbered: re.Pattern[str] = _NUMBERED_TE
 def flatten_instructions(raw: Any) -> tuple[list[str], set[str]]:
     """schema.org recipeInstructions → (steps, repairs made), read as recipe-scrapers reads them.
 
-    A HowToSection's name stays, as the title line of its steps; a HowToStep's name is kept
+    A HowToSection's name stays, as the title line of its steps, unless it only says
+    "Instructions" ("Method", "Préparation": `drop_section_titles`); a HowToStep's name is kept
     when it says more than the start of its text. Names that only number the step ("Step 1",
     "stap 2", "3.") are dropped (`drop_step_numbers`), and a single instructions string is
     split into its HTML blocks or lines (`split_instructions`), less the bare section titles
@@ -222,11 +223,13 @@ def flatten_instructions(raw: Any) -> tuple[list[str], set[str]]:
     steps: list[str] = []
     repairs: set[str] = set()
 
-    def add_name(name: str | None) -> None:
+    def add_name(name: str | None, section: bool = False) -> None:
         if not name:
             return
         if is_step_label(name):
             repairs.add("drop_step_numbers")
+        elif section and is_bare_title(name):
+            repairs.add("drop_section_titles")  # the whole list's label, not one part's title
         else:
             steps.append(name)
 
@@ -253,7 +256,7 @@ def flatten_instructions(raw: Any) -> tuple[list[str], set[str]]:
                 (item.get("@type") if isinstance(item.get("@type"), list) else [item.get("@type")])}
         elements = item.get("itemListElement")
         if "howtosection" in kind or ("itemlist" in kind and elements):
-            add_name(_text(item.get("name") or item.get("Name")))
+            add_name(_text(item.get("name") or item.get("Name")), section=True)
             walk(elements if isinstance(elements, list) else [elements], depth + 1)
             return
         text = item.get("text")

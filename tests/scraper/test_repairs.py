@@ -88,6 +88,21 @@ def test_section_names_kept_as_titles_and_step_numbers_dropped():
     assert "drop_step_numbers" in recipe.repairs
 
 
+def test_a_section_that_only_labels_the_instructions_is_not_a_step():
+    # One HowToSection "Instructions" (or "Préparation :") around every step names the list, not
+    # a part of the recipe; "Oven Instructions" beside "Air Fryer Instructions" is a part's title.
+    steps = [{"@type": "HowToStep", "text": "Mix."}, {"@type": "HowToStep", "text": "Bake."}]
+    for label in ("Instructions", "Préparation :"):
+        recipe = extract(page({"recipeIngredient": ["1 egg"], "recipeInstructions": [
+            {"@type": "HowToSection", "name": label, "itemListElement": steps}]}))
+        assert recipe.instructions == ["Mix.", "Bake."], label
+        assert "drop_section_titles" in recipe.repairs
+    recipe = extract(page({"recipeIngredient": ["1 egg"], "recipeInstructions": [
+        {"@type": "HowToSection", "name": "Oven Instructions", "itemListElement": steps[1:]},
+        {"@type": "HowToSection", "name": "Air Fryer Instructions", "itemListElement": steps[:1]}]}))
+    assert recipe.instructions == ["Oven Instructions", "Bake.", "Air Fryer Instructions", "Mix."]
+
+
 def test_instructions_string_of_html_paragraphs_is_split():
     text = "<p>Preheat the oven.</p>\n, <p>Weigh the flour; sift it.</p>\n, <p>Bake.</p>"
     recipe = extract(page({"recipeIngredient": ["1 egg"], "recipeInstructions": text}))

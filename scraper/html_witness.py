@@ -136,6 +136,16 @@ def _only_titles(ours: list[str], card: Any) -> bool:
     return bool(ours) and len(titles) >= 2 and all(squash(x) in titles for x in ours)
 
 
+def _amounts_dropped(ours: list[str], theirs: list[str]) -> bool:
+    """Each card line ends with its JSON-LD line, and most say more before it: "3/4 cup sugar"
+    for "cup sugar" or "sugar". "pinch of salt", the same in both, has no amount to drop.
+    Spacing is not compared ("(optional )" in the JSON-LD, "(optional)" in the card)."""
+    pairs = [("".join(t.casefold().split()), "".join(o.casefold().split())) for t, o in zip(theirs, ours, strict=True)]
+    if not all(t.endswith(o) for t, o in pairs):
+        return False
+    return 2 * sum(t != o for t, o in pairs) > len(pairs)
+
+
 def fill_from_html(fields: dict[str, Any], card: Any, repairs: set[str]) -> None:
     """Let the HTML card fill or correct the structured data where it is plainly better."""
     if card is None:
@@ -144,9 +154,7 @@ def fill_from_html(fields: dict[str, Any], card: Any, repairs: set[str]) -> None
     if not ours and theirs and card.confident:
         _set_ingredients(fields, theirs, card_groups(card))
         repairs.add("ingredients_from_html")
-    elif ours and len(theirs) == len(ours) and all(
-        t != o and t.lower().endswith(o.lower()) for t, o in zip(theirs, ours, strict=True)
-    ):
+    elif ours and len(theirs) == len(ours) and _amounts_dropped(ours, theirs):
         # the JSON-LD dropped the quantities the card shows
         _set_ingredients(fields, theirs, card_groups(card) or None)
         repairs.add("quantities_from_html")

@@ -293,6 +293,30 @@ def test_quantities_printed_beside_bare_names_come_from_the_html():
     assert "quantities_from_html" in recipe.repairs
 
 
+def test_amounts_the_json_ld_dropped_come_from_the_card_though_a_line_has_none():
+    # The JSON-LD lost the amounts ("cup butter"); "pinch of salt" has none to lose, and the
+    # JSON-LD's "(soft )" is spaced otherwise than the card's "(soft)": the card's lines are taken.
+    def li(amount, unit, name, notes=""):
+        return ("<li class='wprm-recipe-ingredient'>"
+                + (f"<span class='wprm-recipe-ingredient-amount'>{amount}</span> " if amount else "")
+                + (f"<span class='wprm-recipe-ingredient-unit'>{unit}</span> " if unit else "")
+                + f"<span class='wprm-recipe-ingredient-name'>{name}</span>"
+                + (f" <span class='wprm-recipe-ingredient-notes'>{notes}</span>" if notes else "") + "</li>")
+    card = ("<div class='wprm-recipe-container'><div class='wprm-recipe'><h2 class='wprm-recipe-name'>Lemon tart</h2>"
+            "<div class='wprm-recipe-ingredients-container'><ul class='wprm-recipe-ingredients'>"
+            + li("½", "cup", "butter", "soft") + li("2", "", "eggs") + li("", "", "pinch of salt")
+            + "</ul></div><div class='wprm-recipe-instructions-container'><ul>"
+              "<li class='wprm-recipe-instruction'><div class='wprm-recipe-instruction-text'>Mix.</div></li>"
+              "<li class='wprm-recipe-instruction'><div class='wprm-recipe-instruction-text'>Bake.</div></li>"
+              "</ul></div></div></div>")
+    recipe = extract(page({"recipeIngredient": ["cup butter (soft )", "eggs", "pinch of salt"], **STEPS}, body=card))
+    assert recipe.ingredients == ["½ cup butter (soft)", "2 eggs", "pinch of salt"]
+    assert "quantities_from_html" in recipe.repairs
+    # a card naming other things is no witness of dropped amounts: its lines are not taken whole
+    other = extract(page({"recipeIngredient": ["cup cream", "eggs", "pinch of salt"], **STEPS}, body=card))
+    assert other.ingredients[0] == "cup cream"
+
+
 def test_lines_with_amounts_are_not_replaced_from_the_html():
     body = "<ul><li>2 cups Flour, sifted twice</li><li>3 Eggs</li></ul>"
     recipe = extract(page({"recipeIngredient": ["200 g flour", "Eggs", "1 lemon"], **STEPS}, body=body))

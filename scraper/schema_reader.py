@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import json_repair
 from lxml import etree, html as lxml_html
 
 MAX_DEPTH = 12  # how deep a JSON-LD value is walked looking for Recipe nodes
@@ -57,20 +58,54 @@ def types_of(node: Any) -> set[str]:
     return {_SCHEMA_PREFIX.sub("", str(v)).strip().lower() for v in values if isinstance(v, str)}
 
 
-def _load_json(text: str) -> Any:
+# A script's JSON wrapped the ways templates wrap it: "<!-- … -->", "/*<![CDATA[*/ … /*]]>*/",
+# "//<![CDATA[ … //]]>", a trailing ";" (pauladeen.com), a BOM before it.
+_WRAP_OPEN = ("\ufeff", "<!--", "/*<![CDATA[*/", "//<![CDATA[", "<![CDATA[")
+_WRAP_CLOSE = ("-->", "/*]]>*/", "//]]>", "]]>", ";")
+MAX_REPAIRED_CHARS = 200_000  # a broken script bigger than this is not repaired (a recipe's is ~10 kB)
+
+
+def _unwrapped(text: str) -> str:
     text = text.strip()
-    for prefix, suffix in (("<!--", "-->"), ("//<![CDATA[", "//]]>"), ("<![CDATA[", "]]>")):
-        if text.startswith(prefix) and text.endswith(suffix):
-            text = text[len(prefix): -len(suffix)].strip()
+    for _ in range(4):  # "<!-- /*<![CDATA[*/ … /*]]>*/ -->": a few layers at most
+        before = text
+        for opener in _WRAP_OPEN:
+            if text.startswith(opener):
+                text = text[len(opener):].lstrip()
+        for closer in _WRAP_CLOSE:
+            if text.endswith(closer):
+                text = text[: -len(closer)].rstrip()
+        if text == before:
+            break
+    return text
+
+
+def _load_json(text: str) -> Any:
+    """A JSON-LD script's value, read as leniently as browsers and search engines read it.
+
+    Hand-written JSON-LD escapes characters JSON does not ("\\'", "\\ "): the backslash is
+    kept. A syntax error a person makes (a trailing comma, a missing one) is repaired by
+    json_repair, for scripts up to MAX_REPAIRED_CHARS that open and close as one object or
+    list; a script cut short is not (its lists may be too), nor is what is not an object or a
+    list.
+    """
+    text = _unwrapped(text)
     try:
         return json.loads(text, strict=False)
     except (ValueError, RecursionError):
         pass
-    # Hand-written JSON-LD often escapes characters JSON does not ("\'", "\ "): keep the backslash.
     try:
         return json.loads(_BAD_ESCAPE.sub(r"\\\\", text), strict=False)
     except (ValueError, RecursionError):
+        pass
+    if len(text) > MAX_REPAIRED_CHARS or not (text.startswith("{") and text.endswith("}") or
+                                              text.startswith("[") and text.endswith("]")):
+        return None  # a script cut short: repairing it would save a recipe cut short
+    try:
+        value = json_repair.loads(text)
+    except Exception:  # noqa: BLE001 - a third-party parser on hostile input: no data, not a crash
         return None
+    return value if isinstance(value, (dict, list)) and value else None
 
 
 def _jsonld_values(doc: Any) -> list[Any]:

@@ -103,6 +103,35 @@ def test_broken_escape_in_jsonld_still_read():
     assert recipe.instructions == ["Bake at 180\\'C."]
 
 
+@pytest.mark.parametrize("wrap", [
+    "/*<![CDATA[*/{}/*]]>*/", "//<![CDATA[\n{}\n//]]>", "<!--\n{}\n-->", "{};", "\ufeff{}", "<!-- /*<![CDATA[*/ {} /*]]>*/ -->"],
+    ids=["cdata-comment", "cdata-line-comment", "html-comment", "semicolon", "bom", "layers"])
+def test_json_ld_wrapped_by_its_template_is_read(wrap):
+    raw = wrap.replace("{}", json.dumps({"@context": "https://schema.org", **RECIPE}))
+    recipe = extract(page(ld(None, raw=raw)))
+    assert (recipe.title, recipe.ingredients, recipe.extractor) == ("Lemon tart", ["1 lemon", "2 eggs"], "schema.org")
+
+
+@pytest.mark.parametrize("raw", [
+    '{"@type": "Recipe", "name": "Lemon tart", "recipeIngredient": ["1 lemon", "2 eggs",],'
+    ' "recipeInstructions": ["Bake."],}',  # trailing commas
+    '{"@type": "Recipe", "name": "Lemon tart" "recipeIngredient": ["1 lemon", "2 eggs"]\n'
+    ' "recipeInstructions": ["Bake."]}',  # missing commas
+], ids=["trailing-commas", "missing-commas"])
+def test_hand_written_json_ld_with_a_syntax_error_is_repaired(raw):
+    recipe = extract(page(ld(None, raw=raw)))
+    assert (recipe.title, recipe.ingredients, recipe.instructions) == ("Lemon tart", ["1 lemon", "2 eggs"], ["Bake."])
+
+
+def test_json_ld_that_is_not_json_is_no_data():
+    # What a repair would make of prose, of a huge broken script or of one cut short (its lists
+    # may be cut too) is not read: no recipe.
+    broken = '{"@type": "Recipe", "name": "Lemon tart", "recipeIngredient": ["1 lemon", "2 eggs",], "x": "'
+    for raw in ("Lemon tart: 1 lemon, 2 eggs. Bake.", broken + "y" * 250_000 + '"}', broken[:-8]):
+        with pytest.raises(NotARecipe):
+            extract(page(ld(None, raw=raw)))
+
+
 def test_microdata():
     body = ("<div itemscope itemtype='http://schema.org/Recipe'><h1 itemprop='name'>Lemon tart</h1>"
             "<span itemprop='recipeIngredient'>1 lemon</span><span itemprop='recipeIngredient'>2 eggs</span>"

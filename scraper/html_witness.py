@@ -182,7 +182,8 @@ def fill_from_html(fields: dict[str, Any], card: Any, repairs: set[str]) -> None
         fields["instructions"] = card_steps(card)
         repairs.add("instructions_from_html")
     for key in ("yields", "total_time", "prep_time", "cook_time"):
-        if fields.get(key) is None and getattr(card, key, None) is not None:
+        # a time of 0 ("PT0M", "0 min") is a template's blank, as in the JSON-LD: no time
+        if fields.get(key) is None and getattr(card, key, None) not in (None, 0, ""):
             fields[key] = getattr(card, key)
             repairs.add(f"{key}_from_html")
 
@@ -192,7 +193,7 @@ def fill_details(fields: dict[str, Any], doc: Any, repairs: set[str]) -> None:
     if fields.get("yields") is None and (found := html_yields(doc)) is not None:
         fields["yields"] = found
         repairs.add("yields_from_html")
-    if fields.get("total_time") is None and (minutes := html_total_time(doc)) is not None:
+    if fields.get("total_time") is None and (minutes := html_total_time(doc)):
         fields["total_time"] = minutes
         repairs.add("total_time_from_html")
     if fields["ingredients"] and (lines := quantities_from_html(doc, fields["ingredients"])):

@@ -143,6 +143,18 @@ def test_zero_total_time_reads_parts():
     assert recipe.total_time == 30
 
 
+def test_a_zero_time_shown_in_the_html_is_no_time_either():
+    # JSON-LD "PT0M" with no parts is no time; the page's HTML "Total time: 0 min" (or a
+    # microdata <meta content="PT0M">) is the same template's blank, not a 0-minute recipe.
+    card = ("<div itemscope itemtype='http://schema.org/Recipe'><meta itemprop='totalTime' content='PT0M'>"
+            "<ul><li itemprop='recipeIngredient'>1 egg</li></ul><ol><li itemprop='recipeInstructions'>Mix.</li>"
+            "<li itemprop='recipeInstructions'>Bake.</li></ol></div>")
+    for body in ("<p><span>Total time: 0 min</span></p>", card):
+        recipe = extract(page({"recipeIngredient": ["1 egg"], **STEPS, "totalTime": "PT0M"}, body=body))
+        assert recipe.total_time is None, body
+        assert "total_time_from_html" not in recipe.repairs
+
+
 def test_yields_normalised_like_site_scrapers():
     recipe = extract(page({"recipeIngredient": ["1 egg"], **STEPS, "recipeYield": ["4", "4 portions"]}))
     assert recipe.yields == "4 servings"

@@ -212,7 +212,8 @@ def _rdfa(doc: Any) -> list[dict[str, Any]]:
                 continue
             value = prop.get("content") or prop.get("datetime") or prop.get("src") or prop.get("href")
             value = value if value is not None else prop.text_content()
-            if name in ("recipeIngredient", "ingredients", "recipeInstructions", "step"):
+            if name in ("recipeIngredient", "ingredients", "recipeInstructions", "step", "recipeYield"):
+                # every value, as JSON-LD lists them: "2" then "2 cakes" is read as "2 cakes"
                 item.setdefault(name, []).append(value)
             else:
                 item.setdefault(name, value)

@@ -148,6 +148,15 @@ def test_rdfa():
     assert (recipe.title, recipe.ingredients, recipe.instructions) == ("Lemon tart", ["1 lemon", "2 eggs"], ["Bake."])
 
 
+def test_rdfa_yields_given_twice_read_as_json_ld_lists_them():
+    # "2" then "2 cakes": the JSON-LD list ["2", "2 cakes"] reads "2 cakes"; so must RDFa
+    body = ("<div vocab='http://schema.org/' typeof='Recipe'><h1 property='name'>Lemon tart</h1>"
+            "<span property='recipeYield'>2</span><span property='recipeYield'>2 cakes</span>"
+            "<span property='recipeIngredient'>1 lemon</span><p property='recipeInstructions'>Bake.</p></div>")
+    as_ld = extract(page(ld({"@context": "https://schema.org", **RECIPE, "recipeYield": ["2", "2 cakes"]})))
+    assert extract(page(body)).yields == as_ld.yields == "2 cakes"
+
+
 def test_no_structured_data_and_no_card_is_not_a_recipe():
     with pytest.raises(NotARecipe):
         extract(page("<article><h1>Ten things about lemons</h1><p>Lemons are sour.</p></article>"))

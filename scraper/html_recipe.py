@@ -20,7 +20,7 @@ from .html_cards import find_card
 from .html_blocks import Block, looks_like_ingredients, looks_like_steps
 from .html_headings import find_sections
 from .html_vocab import is_bare_title, is_closing_line, section_kind
-from .repairs import drop_text_numbers
+from .repairs import drop_text_numbers, headings_to_groups
 
 __all__ = ["HtmlRecipe", "find_html_recipe"]
 
@@ -202,6 +202,11 @@ def _headings(doc: Any) -> HtmlRecipe | None:
     if timed and len(timed) < len(recipe.instructions):
         recipe.instructions = [s for s in recipe.instructions if s not in timed]
     recipe.instructions = _uncredited(recipe.instructions)
+    if not recipe.ingredient_groups:
+        # "For the sauce:" typed as a line of the list, as the JSON-LD's lines are read
+        lines, groups, headed = headings_to_groups(recipe.ingredients)
+        if headed and lines:
+            recipe.ingredients, recipe.ingredient_groups = lines, groups
     texts = titles + timed + [t for order, t in shorts if min(start, end) - 400 < order < max(start, end) + 1]
     texts += _column_pairs(doc)
     _details(recipe, texts)

@@ -25,6 +25,10 @@ _WORDS = {
         "ingredienser", "hozzávalók", "składniki", "ainekset", "ingrediente", "malzemeler",
         "suroviny", "ingrediencie", "lista de ingredientes", "liste des ingrédients",
         "liste d'ingrédients", "lista degli ingredienti", "lista ingredienti", "ingrediëntenlijst",
+        # "what you need" phrasings that title the list
+        "ce qu'il vous faut", "ce qu'il faut", "das brauchst du", "das brauchen sie", "lo que necesitas",
+        "necesitas", "necesitarás", "occorrente", "cosa serve", "wat heb je nodig", "wat je nodig hebt",
+        "boodschappen", "boodschappenlijst",
     ],
     INSTRUCTIONS: [
         "instructions", "instruction", "directions", "method", "preparation", "steps",
@@ -40,7 +44,7 @@ _WORDS = {
         "postup", "hazırlanışı", "yapılışı", "mod de preparare",
         # "how to make it" phrasings that title the steps
         "how to cook", "zo maak je het", "zo maak je", "aan de slag", "come preparare",
-        "come si prepara", "cómo hacer", "cómo preparar", "como fazer", "modo de fazer",
+        "come si prepara", "cómo hacerlo", "cómo hacer", "cómo prepararlo", "cómo preparar", "como fazer", "modo de fazer",
         "paso a paso", "passo a passo", "preparação", "modo de preparação", "mode de préparation",
         "étape par étape",
         "marche à suivre", "come fare", "slik gjør du", "slik gjør du det", "sådan gør du",
@@ -182,8 +186,14 @@ _SHARE_LINE = re.compile(r"^(?:(?:share|pin|print|tweet|e-?mail|facebook|pintere
 _AFFILIATE = re.compile(r"affiliat|affilié|afiliad|affiliazion", re.I)
 
 
+# "Enjoy!", "Bon appétit !", "Guten Appetit! 😋": the blog's sign-off under its last step
+_SIGN_OFF = re.compile(r"^\W*(?:(?:and\s+)?enjoy(?:\s+(?:it|them|your\s+meal))?|happy\s+(?:baking|cooking)|"
+                       r"(?:et\s+)?voil[àa]|bon\s+app[ée]tit|guten\s+appetit|buen\s+provecho|buon\s+appetito|"
+                       r"bom\s+apetite|eet\s+smakelijk|smakelijk\s+eten|smacznego|smaklig\s+måltid|velbekomme)\W*$", re.I)
+
+
 def is_closing_line(line: str) -> bool:
     """Whether a line after the last step closes the method without being a step: a credit, a
-    byline, the share buttons, an affiliate disclosure."""
-    return bool(_CREDIT.match(line) or _BYLINE.match(line) or _SHARE_LINE.match(line)
+    byline, the share buttons, an affiliate disclosure, a sign-off."""
+    return bool(_CREDIT.match(line) or _BYLINE.match(line) or _SHARE_LINE.match(line) or _SIGN_OFF.match(line)
                 or (_AFFILIATE.search(line) and len(line.split()) <= 40))

@@ -422,6 +422,13 @@ def test_a_card_group_heading_with_no_step_after_it_is_not_a_step():
     ("Ingrediënten", "Zo maak je het"),
     ("Les ingrédients", "La préparation"),
     ("Ingredientes", "Cómo hacer la receta"),
+    # the "what you need" ways to title the list
+    ("Ce qu'il vous faut", "Préparation de la recette"),
+    ("Das brauchst du", "So wird's gemacht"),
+    ("Lo que necesitas", "Cómo hacerlo"),
+    ("Occorrente", "Preparazione della ricetta"),
+    ("Wat heb je nodig", "Zo maak je het"),
+    ("Boodschappen", "Bereiding"),
 ])
 def test_more_ways_to_title_the_sections(ing_title, steps_title):
     found = read(f"""<h1>Torta</h1><h2>{ing_title}</h2><ul><li>3 mele</li><li>200 g farina</li>
@@ -430,6 +437,30 @@ def test_more_ways_to_title_the_sections(ing_title, steps_title):
     assert found is not None and (found.reader, found.confident) == ("heading", True)
     assert found.ingredients == ["3 mele", "200 g farina", "2 uova"]
     assert len(found.instructions) == 2
+
+
+def test_a_sign_off_after_the_steps_is_no_step_and_lets_their_numbers_go():
+    # "<p>1. Mix…</p><p>2. Bake…</p><p>Enjoy!</p>": the sign-off is no step; without it the
+    # steps are a run numbered 1, 2 whose numbers go (a sign-off in the run kept them).
+    for sign_off in ("Enjoy!", "Bon appétit !", "Guten Appetit! 😋", "Buon appetito"):
+        found = read(f"""<h1>Pizza</h1><p><strong>Ingredients:</strong></p><ul><li>2 pizza crusts</li>
+          <li>200 g mozzarella</li><li>4 tomatoes</li></ul><p><strong>Instructions:</strong></p>
+          <p>1. Brush each crust with the tomato marinade.</p><p>2. Bake until the cheese is golden.</p>
+          <p>{sign_off}</p>""")
+        assert found is not None and found.confident, sign_off
+        assert found.instructions == ["Brush each crust with the tomato marinade.",
+                                      "Bake until the cheese is golden."], sign_off
+
+
+def test_a_group_heading_typed_as_a_line_of_the_list_names_a_group():
+    # the JSON-LD's "For the sauce:" line is a group's name, not an ingredient; so is the HTML's
+    found = read("""<h1>Panna cotta</h1><h2>Ingredients</h2><ul><li>For the panna cotta:</li>
+      <li>1 can coconut milk</li><li>¼ cup sugar</li><li>For the strawberry sauce:</li>
+      <li>1 cup frozen strawberries</li><li>¼ cup water</li></ul><h2>Instructions</h2><ol>
+      <li>Warm the milk with the sugar.</li><li>Simmer the strawberries in the water.</li></ol>""")
+    assert found is not None and found.confident
+    assert found.ingredients == ["1 can coconut milk", "¼ cup sugar", "1 cup frozen strawberries", "¼ cup water"]
+    assert [name for name, _ in found.ingredient_groups][-1] == "For the strawberry sauce"
 
 
 def test_a_step_heading_read_into_each_step_is_dropped():

@@ -255,7 +255,8 @@ def yields_of(text: str | None) -> str | None:
         # recipe-scrapers' own normalisation, so html and schema.org yields read alike.
         from recipe_scrapers._utils import get_yields
 
-        value = get_yields(text)
+        # "Porzioni: 4" is servings, which recipe-scrapers' words do not know ("4 items")
+        value = get_yields(re.sub(r"\bporzion[ei]\b", "servings", text, flags=re.I))
     except Exception:  # the library raises on texts it cannot read; keep ours then
         value = None
     return norm(str(value)) if value else text

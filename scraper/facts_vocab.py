@@ -29,7 +29,8 @@ YIELD_LABELS = (r"serves|servings?|yields?|makes|portions?|portionen|personen|pe
 YIELD_FOR = r"pour|für|for|para|per|voor"
 #: how a yields label starts, case by case, for lxml's `starts-with` (XPath has no case folding)
 YIELD_STARTS = ("Serves", "serves", "Servings", "Yield", "Makes", "Portion", "Rendimento", "Pour", "Porce",
-                "Porcje", "Porsiyon", "Porciones", "Raciones", "Porzioni", "Porsjoner", "Portioner")
+                "Porcje", "Porsiyon", "Porciones", "Raciones", "Porzioni", "Porsjoner", "Portioner", "Für",
+                "Para", "Per", "Voor", "Porties", "Personen", "Persone", "Personas")
 
 # -- times -----------------------------------------------------------------------------------------
 
@@ -82,7 +83,7 @@ FACT_COUNT = re.compile(rf"^(?:{YIELD_LABELS}|{YIELD_FOR})\s*:?\s*\d", re.I)
 
 #: units of an hour and of a minute: "1 h", "2 Stunden", "1 hodina", "2 saat"; "45 Minuten",
 #: "20 minut", "15 dakika", "10 perc"
-HOUR_UNITS = (r"h(?:ours?|rs?|eures?|oras?|ora|ore|our)?|std\.?|stunden?|uur|hod(?:in[ay]?)?\.?|"
+HOUR_UNITS = (r"h(?:ours?|rs?|eures?|oras?|ora|ore|our)?|or[ae]|std\.?|stunden?|uur|hod(?:in[ay]?)?\.?|"
               r"godz(?:in[ay]?)?\.?|saat|timer?|timmar|timme|tim\.?|óra")
 MINUTE_UNITS = r"m(?:in(?:ute)?s?|inuten|inutos?|inuti|inut(?:y|a|ów|e|ter|er)?)?\.?|dakika|dk\.?|perc"
 #: the vulgar fractions a duration's number may end with: "1¼" (NYT's "1¼ hours"), "¾"

@@ -16,15 +16,17 @@ from typing import Any
 from lxml import etree
 
 from ._html import minutes_of, norm, text_of, yields_of
-from .facts_vocab import (DURATION, TIME_ALONE, TIME_STARTS, YIELD_LABELS, YIELD_NOUN_CORES, YIELD_NOUNS, YIELD_STARTS,
-                          time_labels)
+from .facts_vocab import (DURATION, TIME_ALONE, TIME_STARTS, YIELD_FOR, YIELD_LABELS, YIELD_NOUN_CORES, YIELD_NOUNS,
+                          YIELD_STARTS, time_labels)
 
 #: class names of a yields widget: "recipe-card-servings", "person-count", "box-info-rendimento"
 _YIELD_CLASS = re.compile(r"(?:^|[\s_-])(?:yields?|servings?|serves|portions?|persons?|"
                           r"person-(?:count|amount)|rendimento|porties|porciones|portionen)"
                           r"(?:$|[\s_-])", re.I)
 #: a label, then the count: "Serves: 2", "Portionen 4", "Rendimento: 4 porções"
-_YIELD_LABEL = re.compile(rf"^(?:{YIELD_LABELS}|pour)\s*:?\s*\d", re.I)
+_YIELD_LABEL = re.compile(rf"^(?:(?:{YIELD_LABELS}|pour)\s*:?\s*\d"
+                          # "Für 4 Personen", "Para 4 personas": a preposition, with the noun ("for 2 hours" is none)
+                          rf"|(?:{YIELD_FOR})\s+\d+(?:\s*[-–]\s*\d+)?\s*(?:{YIELD_NOUNS}|people|persons)(?!\w))", re.I)
 _TIME_LABELS = time_labels()
 
 

@@ -333,7 +333,9 @@ def _details(recipe: HtmlRecipe, texts: list[str]) -> None:
                 if re.match(r"\s*\d", text):  # "2 Min. Vorbereitungszeit 21 Min. Gesamtzeit"
                     value = minutes_of(_value_before(text, found.start()))
                 else:
-                    value = minutes_of(_own_value(text, found.end()))
+                    # past the label's word: "Gesamtzeit: 27 Min." is read from ":", not from "zeit"
+                    end = found.end() + len(re.match(r"[^\W\d_]*", text[found.end():]).group())
+                    value = minutes_of(_own_value(text, end))
                 if value is None and index + 1 < len(texts) and len(text.split()) <= 3:
                     # a label's value after it ("Prep Time", "15 min"); "Cook the rice noodles" is a step
                     value = minutes_of(_following_value(texts, index + 1))

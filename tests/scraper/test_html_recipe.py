@@ -463,6 +463,32 @@ def test_a_group_heading_typed_as_a_line_of_the_list_names_a_group():
     assert [name for name, _ in found.ingredient_groups][-1] == "For the strawberry sauce"
 
 
+@pytest.mark.parametrize(("facts", "yields", "total"), [
+    # one line of facts, the total's label one compound word ("Gesamtzeit", not "Gesamt" + "zeit")
+    ("<p>Für 5 Personen | Gesamtzeit: 1 Std. 27 Min.</p>", "5 servings", 87),
+    ("<p>Porzioni: 5 | Tempo totale: 1 ora 2 min</p>", "5 servings", 62),  # not "5 items"; "ora" is an hour
+    ("<p>Para 5 personas | Tiempo total: 2 horas</p>", "5 servings", 120),
+])
+def test_a_facts_line_in_each_language_gives_yields_and_total(facts, yields, total):
+    found = read(f"""<h1>Soup</h1>{facts}<h2>Ingredients</h2><ul><li>500 g carrots</li><li>1 onion</li>
+      <li>2 tbsp butter</li></ul><h2>Method</h2><ol><li>Peel and chop the carrots and the onion.</li>
+      <li>Cook them in the butter for ten minutes, then blend.</li></ol>""")
+    assert found is not None and (found.yields, found.total_time) == (yields, total)
+
+
+@pytest.mark.parametrize(("facts", "yields", "total"), [
+    ("<li>Für 5 Personen</li><li>Gesamtzeit: 27 Minuten</li>", "5 servings", 27),
+    ("<li>Per 5 persone</li><li>Tempo totale: 2 ore</li>", "5 servings", 120),
+    ("<li>Voor 5 personen</li><li>Totale tijd: 45 minuten</li>", "5 servings", 45),
+    ("<li>For 2 hours, stirring</li>", None, None),  # a preposition and a number, no count of people
+])
+def test_facts_listed_one_per_line_give_yields_and_total(facts, yields, total):
+    from scraper.html_details import html_total_time, html_yields
+
+    doc = lxml.html.document_fromstring(f"<html><body><h1>Soup</h1><ul class='meta'>{facts}</ul></body></html>")
+    assert (html_yields(doc), html_total_time(doc)) == (yields, total)
+
+
 def test_a_step_heading_read_into_each_step_is_dropped():
     found = read("""<h1>Coxa de frango</h1><h2>Ingredientes</h2><ul><li>500 g de coxas de frango</li>
       <li>1 colher de mostarda</li></ul><h2>Modo de preparo</h2>

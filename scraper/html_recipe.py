@@ -27,9 +27,11 @@ __all__ = ["HtmlRecipe", "find_html_recipe"]
 _NUTRITION = r"k?cal|kj|mg|g"
 _YIELD = re.compile(
     # "Pro Portion: 505 kcal" is the nutrition, not a count
-    rf"(?:{YIELD_LABELS})\b[^\d]{{0,12}}\d(?![\d.,]*\s*(?:{_NUTRITION})\b)"
-    # nor, after a bare "for", a price ("voor 1 euro") or a time ("for 5 minutes")
-    rf"|(?:{YIELD_FOR})\b[^\d]{{0,12}}\d(?![\d.,]*\s*(?:(?:{_NUTRITION}|euros?|dollars?|eur|usd|chf|"
+    rf"(?<!\w)(?:{YIELD_LABELS})\b[^\d]{{0,12}}\d(?![\d.,]*\s*(?:{_NUTRITION})\b)"
+    # nor, after a bare "for", a price ("voor 1 euro") or a time ("for 5 minutes"); the count
+    # right after it ("für ca. 4"), not a number further on ("for coating (1/3 cup)", "pepper (or 2")
+    rf"|(?<!\w)(?:{YIELD_FOR})\s*:?\s+(?:(?:about|approx\.?|ca\.?|env\.?|environ|etwa|circa|unos|ongeveer)\s+)?"
+    rf"\d(?![\d.,]*\s*(?:(?:{_NUTRITION}|euros?|dollars?|eur|usd|chf|"
     rf"{HOUR_UNITS}|{MINUTE_UNITS})(?!\w)|[€$£]))"
     rf"|\d+\s*(?:{YIELD_NOUNS})\b", re.I)
 _YIELD_LABEL = re.compile(rf"\s*(?:{YIELD_LABELS})\s*:?\s*", re.I)
@@ -207,7 +209,9 @@ def _headings(doc: Any) -> HtmlRecipe | None:
         lines, groups, headed = headings_to_groups(recipe.ingredients)
         if headed and lines:
             recipe.ingredients, recipe.ingredient_groups = lines, groups
-    texts = titles + timed + [t for order, t in shorts if min(start, end) - 400 < order < max(start, end) + 1]
+    own = set(recipe.ingredients) | set(recipe.instructions)  # "Sugar for coating (1/3 cup)" is a line, no fact
+    texts = titles + timed + [t for order, t in shorts
+                              if min(start, end) - 400 < order < max(start, end) + 1 and t not in own]
     texts += _column_pairs(doc)
     _details(recipe, texts)
     if recipe.total_time is None and recipe.prep_time is None and recipe.cook_time is None:

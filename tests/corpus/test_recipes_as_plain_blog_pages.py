@@ -6,8 +6,9 @@ to tell a reading rule from a page. This test takes each dev recipe's own lines 
 and writes them as such a post — a menu, a story, the two sections under the headings a blog
 in English, French, German, Spanish, Italian or Dutch uses, comments after — in the layouts
 blogs use (lists, paragraphs, a bold line over numbered paragraphs, one <p> per line, <div>
-steps, notes and comments after the steps), and asserts that the HTML reader reads back the
-title, the ingredient lines and the steps exactly.
+steps, notes and comments after the steps), with the recipe's facts ("Für 4 Personen |
+Gesamtzeit: 1 Std. 5 min") on a line or listed, and asserts that the HTML reader reads back the
+title, the ingredient lines, the steps, the yields and the total time exactly.
 
 A recipe whose lines mostly carry no amount ("ziemniaki", "cebula") is left out: a list of bare
 words under a heading is not read with confidence, by design (a shop or a glossary looks so).
@@ -51,6 +52,12 @@ TITLES = {
     "nl": [("Ingrediënten", "Bereiding"), ("Ingrediënten voor 4 personen", "Bereidingswijze"),
            ("Wat heb je nodig", "Zo maak je het"), ("Boodschappen", "Werkwijze")],
 }
+# the recipe's facts as each language labels them: (yields, total time, hour word, hours word)
+FACTS = {
+    "en": ("Serves {y}", "Total time: {t}", "hour", "hours"), "fr": ("Pour {y} personnes", "Temps total : {t}", "h", "h"),
+    "de": ("Für {y} Personen", "Gesamtzeit: {t}", "Std.", "Std."), "es": ("Para {y} personas", "Tiempo total: {t}", "hora", "horas"),
+    "it": ("Porzioni: {y}", "Tempo totale: {t}", "ora", "ore"), "nl": ("Voor {y} personen", "Totale tijd: {t}", "uur", "uur"),
+}
 SIGN_OFF = {"en": "Enjoy!", "fr": "Bon appétit !", "de": "Guten Appetit!", "es": "¡Buen provecho!",
             "it": "Buon appetito!", "nl": "Eet smakelijk!"}
 
@@ -83,13 +90,26 @@ def _body(layout: str, titles: tuple[str, str], lines: list[str], steps: list[st
 LAYOUTS = ("lists", "paragraphs", "bold_numbered", "one_p_per_line", "div_steps", "notes_after")
 
 
+def _facts(lang: str, servings: int, minutes: int, listed: bool) -> str:
+    """"Serves 4 | Total time: 1 hour 5 min", on one line or one fact per list item."""
+    yields, total, hour, hours = FACTS[lang]
+    h, m = divmod(minutes, 60)
+    when = " ".join(x for x in (f"{h} {hour if h == 1 else hours}" if h else "", f"{m} min" if m else "") if x)
+    facts = [yields.format(y=servings), total.format(t=when)]
+    return ("<ul class='recipe-meta'>" + "".join(f"<li>{x}</li>" for x in facts) + "</ul>" if listed
+            else "<p>" + " | ".join(facts) + "</p>")
+
+
 def blog_page(recipe: dict[str, Any], lang: str, layout: str, titles: tuple[str, str]) -> str:
+    # "Zutaten für 4 Personen" says the same count as the facts, as a page does
+    titles = tuple(t.replace("4", str(recipe["servings"])) for t in titles)
     body = _body(layout, titles, recipe["lines"], recipe["steps"], lang)
+    facts = _facts(lang, recipe["servings"], recipe["minutes"], listed=LAYOUTS.index(layout) % 2 == 1)
     name = html.escape(recipe["name"])
     return (f"<html lang='{lang}'><head><title>{name} - My Kitchen</title></head><body>"
             "<header><nav><ul><li><a href='/'>Home</a></li><li><a href='/recipes'>Recipes</a></li></ul></nav></header>"
             f"<article><h1>{name}</h1><p>We make this every week; it is quick and the children love it.</p>"
-            f"<p>It keeps well, and it is even better the next day.</p>{body}</article>"
+            f"<p>It keeps well, and it is even better the next day.</p>{facts}{body}</article>"
             "<footer><p>© My Kitchen</p></footer></body></html>")
 
 
@@ -138,8 +158,9 @@ def recipes() -> list[dict[str, Any]]:
             name = clean_text(node.get("name")) if isinstance(node.get("name"), str) else None
             if lines and steps and name and 2 * sum(bool(re.search(r"\d", x)) for x in lines) >= len(lines):
                 # the lines as the JSON-LD's are read: a group heading names a group, not a line
+                n = len(out)  # the facts vary from recipe to recipe: 2 to 9 servings, 20 min to 2 h 49
                 out.append({"id": row["id"], "name": name, "lines": lines, "steps": steps,
-                            "want": headings_to_groups(lines)[0]})
+                            "want": headings_to_groups(lines)[0], "servings": 2 + n % 8, "minutes": 20 + 7 * n % 150})
             break
     return out
 
@@ -167,9 +188,10 @@ def test_a_blog_post_with_no_structured_data_is_read_back_exactly(recipes, layou
                     wrong.setdefault(f"{lang} {titles}: not read", []).append(recipe["id"])
                     misread.add((lang, titles, recipe["id"]))
                     continue
-                got = (found.title, found.ingredients, found.instructions)
-                for field, want, have in zip(("title", "ingredients", "instructions"),
-                                             (recipe["name"], recipe["want"], recipe["steps"]), got, strict=True):
+                got = (found.title, found.ingredients, found.instructions, found.yields, found.total_time)
+                want = (recipe["name"], recipe["want"], recipe["steps"], f"{recipe['servings']} servings", recipe["minutes"])
+                for field, want, have in zip(("title", "ingredients", "instructions", "yields", "total_time"),
+                                             want, got, strict=True):
                     if want != have:
                         wrong.setdefault(f"{lang} {titles}: {field}", []).append(recipe["id"])
                         misread.add((lang, titles, recipe["id"]))

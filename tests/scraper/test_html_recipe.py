@@ -489,6 +489,20 @@ def test_facts_listed_one_per_line_give_yields_and_total(facts, yields, total):
     assert (html_yields(doc), html_total_time(doc)) == (yields, total)
 
 
+def test_an_ingredient_line_is_no_yield():
+    # lines set as <p>s are short texts near the sections, where the yield is looked for:
+    # "pepper (or 2 piman" is no "per 2", "for coating (1/3 cup)" no "for 1"
+    found = read("""<h1>Curry</h1><h2>Ingredients</h2><p>600 ml water</p><p>4 chicken drumsticks</p>
+      <p>1 green bell pepper (or 2-3 piman, cut into pieces)</p><p>Sanding sugar for coating (1/3-1/2 cup)</p>
+      <h2>Instructions</h2><p>Simmer the chicken in the water for 30 minutes.</p><p>Add the pepper and serve.</p>""")
+    assert found is not None and found.confident
+    assert found.yields is None
+    counted = read("""<h1>Curry</h1><p>Für ca. 4 Personen</p><h2>Zutaten</h2><ul><li>600 ml Wasser</li>
+      <li>4 Hähnchenschenkel</li></ul><h2>Zubereitung</h2><ol><li>Das Hähnchen 30 Minuten köcheln.</li>
+      <li>Die Paprika zugeben und servieren.</li></ol>""")
+    assert counted is not None and counted.yields == "4 servings"
+
+
 def test_a_step_heading_read_into_each_step_is_dropped():
     found = read("""<h1>Coxa de frango</h1><h2>Ingredientes</h2><ul><li>500 g de coxas de frango</li>
       <li>1 colher de mostarda</li></ul><h2>Modo de preparo</h2>

@@ -55,11 +55,28 @@ def split_ingredients(lines: list[str]) -> tuple[list[str], bool]:
         elif parts:
             out.append(" ".join(parts))
     if len(out) == 1:
-        pieces = [p.strip() for p in out[0].split(";" if ";" in out[0] else ",") if p.strip()]
+        # the whole list in one line: a list, when half its pieces or more start with an amount
+        # ("4 large Eggs, 2/3 cup Milk, …, Powdered Sugar, Lemon"); a comma inside parentheses
+        # ("agave syrup (taste, add more)") splits nothing
+        pieces = _outside_parentheses(out[0], ";" if ";" in out[0] else ",")
         quantified = sum(1 for p in pieces if _QUANTITY_START.match(p))
-        if len(pieces) >= 3 and quantified >= 0.75 * len(pieces):
+        if len(pieces) >= 3 and quantified >= 3 and 2 * quantified >= len(pieces):
             return pieces, True
     return out, changed
+
+
+def _outside_parentheses(line: str, sep: str) -> list[str]:
+    pieces, depth, start = [], 0, 0
+    for index, ch in enumerate(line):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]" and depth:
+            depth -= 1
+        elif ch == sep and not depth:
+            pieces.append(line[start:index])
+            start = index + 1
+    pieces.append(line[start:])
+    return [p.strip() for p in pieces if p.strip()]
 
 
 def is_heading(line: str) -> bool:
@@ -165,12 +182,23 @@ def split_instruction_text(text: str, lines: bool = True) -> tuple[list[str], bo
 
 
 # "1. Mix ... 2. Bake ...": a number that starts a sentence (text start, or after ". ")
-_INLINE_NUMBER = re.compile(r"(?:^|(?<=[.!?]\s))(\d{1,2})[.)]\s+(?=\S)")
+# "…heat. 2. Stir", "…(optional) 2) Stir", or a step left without its full stop, "…around 2. When":
+# there the next step's capital tells the number from a count ("cut into 2. pieces" is none)
+_INLINE_NUMBER = re.compile(r"(?:^|(?<=[.!?;:)\]\"”'*]\s)|(?<=\w\s)(?=\d{1,2}[.)]\s+[A-ZÀ-Ý]))"
+                            r"(\d{1,2})[.)]\s+(?=\S)")
+
+
+#: "Step 1: Mix… Step 2: Bake…", "Étape 1 - …": a step word is mark enough, wherever it stands
+_INLINE_STEP = re.compile(rf"(?:^|(?<=\s))(?:{_STEP_WORDS})\s*(\d{{1,2}})\s*[.:)\-–]?\s+(?=\S)", re.I)
 
 
 def _numbered_parts(text: str) -> list[str] | None:
     """One string that numbers its steps 1, 2, 3... in the text: the steps, else None."""
-    marks = list(_INLINE_NUMBER.finditer(text))
+    return _parts_at(text, _INLINE_NUMBER) or _parts_at(text, _INLINE_STEP)
+
+
+def _parts_at(text: str, mark: re.Pattern[str]) -> list[str] | None:
+    marks = list(mark.finditer(text))
     if len(marks) < 2 or marks[0].start() != 0:
         return None
     if [int(m.group(1)) for m in marks] != list(range(1, len(marks) + 1)):

@@ -50,6 +50,13 @@ def test_split_lines_are_cleaned_like_listed_ones():
 def test_split_ingredients_comma_list_of_quantities():
     recipe = extract(page({"recipeIngredient": "125ml milk, 1 tsp vinegar, 60ml olive oil, 100g sugar", **STEPS}))
     assert recipe.ingredients == ["125ml milk", "1 tsp vinegar", "60ml olive oil", "100g sugar"]
+    # the list in one line with a few bare names ("Lemon"), a comma inside a note's parentheses
+    joined = "4 large eggs, 2/3 cup milk, 2 tbsp sugar (or honey, to taste), 1 cup flour, Powdered sugar, Lemon"
+    assert extract(page({"recipeIngredient": [joined], **STEPS})).ingredients == [
+        "4 large eggs", "2/3 cup milk", "2 tbsp sugar (or honey, to taste)", "1 cup flour", "Powdered sugar", "Lemon"]
+    # one ingredient with its notes stays one line
+    for one in ("1 onion, finely chopped, diced", "1 (14 oz) can tomatoes, drained, 2 tbsp juice reserved"):
+        assert extract(page({"recipeIngredient": [one], **STEPS})).ingredients == [one]
 
 
 def test_wrapped_line_is_not_split():
@@ -505,6 +512,20 @@ def test_one_string_numbering_its_steps_is_split_at_the_numbers():
     assert recipe.instructions == ["Mix the flour and the egg.", "Rest for 10 min.", "Bake at 180 C."]
     assert "split_instructions" in recipe.repairs
     kept = "Bake at 180 C. 2. Serve."  # not numbered from 1: one step, as written
+    assert extract(page({"recipeIngredient": ["1 egg"], "recipeInstructions": kept})).instructions == [kept]
+
+
+def test_one_string_numbering_its_steps_without_full_stops_or_with_step_words_is_split():
+    # a step left without its full stop ("…for 10 min 2. Bake"): the next step's capital after
+    # its number marks it; "cut into 2. pieces" has none. "Step 1: … Step 2: …" is marked by its word.
+    for text, want in (
+        ("1. Mix the flour (sifted) 2) Rest for 10 min 3. Bake at 180 C", ["Mix the flour (sifted)", "Rest for 10 min", "Bake at 180 C"]),
+        ("Step 1: Mix the flour. Step 2: Rest for 10 min. Step 3: Bake.", ["Mix the flour.", "Rest for 10 min.", "Bake."]),
+        ("Étape 1 - Mélanger la farine. Étape 2 - Cuire 20 min.", ["Mélanger la farine.", "Cuire 20 min."]),
+    ):
+        recipe = extract(page({"recipeIngredient": ["1 egg"], "recipeInstructions": text}))
+        assert recipe.instructions == want, text
+    kept = "1. Roll the dough and cut into 2. pieces of equal size, then bake."  # one step, as written
     assert extract(page({"recipeIngredient": ["1 egg"], "recipeInstructions": kept})).instructions == [kept]
 
 

@@ -2,8 +2,8 @@
 
 The dev corpus is 224 pages; the pages nobody on the team has seen write their structured data
 in every shape schema.org allows. This test takes each dev page's Recipe node and rewrites it,
-one way at a time, as other sites do — ingredients as one newline- or `<br>`-joined string,
-steps as one `<ol>` string or one numbered text, steps named "Step 1", a section that only says
+one way at a time, as other sites do — ingredients as one newline-, `<br>`- or comma-joined string,
+steps as one `<ol>` string or one numbered text ("1. … 2) …", "Step 1: … Step 2: …"), steps named "Step 1", a section that only says
 "Instructions", the recipe inside an `@graph` or a WebPage's `mainEntity`, the site's name after
 the title, yields as numbers, markup and no-break spaces in the values, the script wrapped in
 CDATA or a comment, ended by ";" or mistyped with trailing commas, the whole recipe as microdata
@@ -194,6 +194,39 @@ def zero_total_time(node: Node) -> Node | None:
     return _with(node, "totalTime", "PT0S") if _parts_sum(node) else None
 
 
+def ins_inline_numbered(node: Node) -> Node | None:
+    """"1. Mix… 2) Bake…" in one text, some steps without their full stop."""
+    steps = _steps(node)
+    if not steps or len(steps) < 3:
+        return None
+    return _with(node, "recipeInstructions", " ".join(f"{i}{'.' if i % 2 else ')'} {x}" for i, x in enumerate(steps, 1)))
+
+
+def ins_inline_step_words(node: Node) -> Node | None:
+    steps = _steps(node)
+    if not steps or len(steps) < 3:
+        return None
+    return _with(node, "recipeInstructions", " ".join(f"Step {i}: {x}" for i, x in enumerate(steps, 1)))
+
+
+def ins_br_numbered(node: Node) -> Node | None:
+    steps = _steps(node)
+    if not steps or len(steps) < 2:
+        return None
+    return _with(node, "recipeInstructions", "<br><br>".join(f"{i}. {x}" for i, x in enumerate(steps, 1)))
+
+
+def ing_comma_string(node: Node) -> Node | None:
+    """The list as one comma-separated text, where its lines hold no comma of their own and
+    most start with an amount (a list of bare names cannot be told from one ingredient)."""
+    lines = _ingredients(node)
+    if not lines or len(lines) < 3 or any("," in x or ";" in x for x in lines):
+        return None
+    if 2 * sum(bool(re.match(r"\d", x.strip())) for x in lines) < len(lines):
+        return None
+    return _with(node, "recipeIngredient", [", ".join(lines)])
+
+
 def type_list(node: Node) -> Node | None:
     return _with(node, "@type", ["Recipe", "NewsArticle"])
 
@@ -267,7 +300,7 @@ LOSSLESS: list[Callable[[Node], Node | None]] = [
     ing_newline, ing_br, ing_headings, ing_escaped, ins_html, ins_newline, ins_numbered, ins_step_names,
     ins_name_repeats_text, ins_plain_strings, ins_one_section, in_graph, main_entity, title_with_site,
     yield_list, yield_number, no_total_time, zero_total_time, type_list, legacy_ingredients_key, tags_and_nbsp,
-    minutes_only]
+    minutes_only, ins_inline_numbered, ins_inline_step_words, ins_br_numbered, ing_comma_string]
 
 
 # -- reading ------------------------------------------------------------------------------------

@@ -238,6 +238,14 @@ def drop_text_numbers(steps: list[str], numbered: re.Pattern[str] = _NUMBERED_TE
     return (stripped, True) if all(stripped) else (steps, False)
 
 
+def _kinds(item: Any) -> set[str]:
+    """A node's @type values, lower case, without their schema.org prefix; none for a non-node."""
+    if not isinstance(item, dict):
+        return set()
+    kinds = item.get("@type") if isinstance(item.get("@type"), list) else [item.get("@type")]
+    return {str(t).rsplit("/", 1)[-1].lower() for t in kinds}
+
+
 def flatten_instructions(raw: Any) -> tuple[list[str], set[str]]:
     """schema.org recipeInstructions → (steps, repairs made), read as recipe-scrapers reads them.
 
@@ -280,8 +288,7 @@ def flatten_instructions(raw: Any) -> tuple[list[str], set[str]]:
             return
         if not isinstance(item, dict):
             return
-        kind = {str(t).rsplit("/", 1)[-1].lower() for t in
-                (item.get("@type") if isinstance(item.get("@type"), list) else [item.get("@type")])}
+        kind = _kinds(item)
         elements = item.get("itemListElement")
         if "howtosection" in kind or ("itemlist" in kind and elements):
             add_name(_text(item.get("name") or item.get("Name")), section=True)
@@ -290,6 +297,11 @@ def flatten_instructions(raw: Any) -> tuple[list[str], set[str]]:
         text = item.get("text")
         if isinstance(elements, dict) and text is None:
             text = elements.get("text")
+        if isinstance(elements, list) and text is None:
+            # a HowToStep told as its HowToDirections (schema.org allows it); its HowToTips are no steps
+            add_name(_text(item.get("name")))
+            walk([e for e in elements if "howtotip" not in _kinds(e)], depth + 1)
+            return
         name = _text(item.get("name"))
         parts = split_instruction_text(text, lines=False)[0] if isinstance(text, str) and (
             _BLOCK_HTML.search(text)) else []

@@ -529,6 +529,15 @@ def test_one_string_numbering_its_steps_without_full_stops_or_with_step_words_is
     assert extract(page({"recipeIngredient": ["1 egg"], "recipeInstructions": kept})).instructions == [kept]
 
 
+def test_a_step_told_as_its_directions_gives_them_and_not_its_tips():
+    # schema.org lets a HowToStep hold HowToDirections (and HowToTips) instead of its own text
+    recipe = extract(page({"recipeIngredient": ["1 egg"], "recipeInstructions": [
+        {"@type": "HowToStep", "itemListElement": [{"@type": "HowToDirection", "text": "Whisk the egg."},
+                                                   {"@type": "HowToTip", "text": "A fork will do."}]},
+        {"@type": "HowToStep", "itemListElement": [{"@type": "HowToDirection", "text": "Fry it."}]}]}))
+    assert recipe.instructions == ["Whisk the egg.", "Fry it."]
+
+
 def test_html_paragraphs_inside_one_step_are_separate_steps():
     steps = [{"@type": "HowToStep", "text": "<p>Mix the flour.</p><p>Bake 20 min.</p>"},
              {"@type": "HowToStep", "text": "Cool.<br>Serve."}]

@@ -227,6 +227,32 @@ def ing_comma_string(node: Node) -> Node | None:
     return _with(node, "recipeIngredient", [", ".join(lines)])
 
 
+def ins_directions(node: Node) -> Node | None:
+    """Each HowToStep told as its HowToDirection, with a HowToTip beside it."""
+    steps = _steps(node)
+    if not steps:
+        return None
+    return _with(node, "recipeInstructions", [{"@type": "HowToStep", "itemListElement": [
+        {"@type": "HowToDirection", "text": x}, {"@type": "HowToTip", "text": "Take your time."}]} for x in steps])
+
+
+def ins_item_list(node: Node) -> Node | None:
+    steps = _steps(node)
+    if not steps:
+        return None
+    return _with(node, "recipeInstructions", {"@type": "ItemList", "itemListElement": [
+        {"@type": "HowToStep", "position": i, "name": str(i), "text": x} for i, x in enumerate(steps, 1)]})
+
+
+def total_time_in_words(node: Node) -> Node | None:
+    value = node.get("totalTime")
+    if not isinstance(value, str) or "D" in value or not (minutes := minutes_of(value)):
+        return None
+    hours, rest = divmod(minutes, 60)
+    return _with(node, "totalTime", " ".join(x for x in (f"{hours} hours" if hours else "",
+                                                            f"{rest} minutes" if rest else "") if x))
+
+
 def type_list(node: Node) -> Node | None:
     return _with(node, "@type", ["Recipe", "NewsArticle"])
 
@@ -300,7 +326,8 @@ LOSSLESS: list[Callable[[Node], Node | None]] = [
     ing_newline, ing_br, ing_headings, ing_escaped, ins_html, ins_newline, ins_numbered, ins_step_names,
     ins_name_repeats_text, ins_plain_strings, ins_one_section, in_graph, main_entity, title_with_site,
     yield_list, yield_number, no_total_time, zero_total_time, type_list, legacy_ingredients_key, tags_and_nbsp,
-    minutes_only, ins_inline_numbered, ins_inline_step_words, ins_br_numbered, ing_comma_string]
+    minutes_only, ins_inline_numbered, ins_inline_step_words, ins_br_numbered, ing_comma_string, ins_directions,
+    ins_item_list, total_time_in_words]
 
 
 # -- reading ------------------------------------------------------------------------------------

@@ -284,18 +284,27 @@ def starts_with_amount(text: str) -> bool:
     return bool(_QUANTITY.search(text))
 
 
+_PERCENT = re.compile(r"\d+(?:[.,]\d+)?\s*%")
+
+
 def looks_like_ingredients(items: list[str]) -> bool:
     if not 2 <= len(items) <= 100:
         return False
-    measured = good = 0  # lines with an amount or unit; those, or short lines
+    measured = good = shares = 0  # lines with an amount or unit; those, or short lines; "85%" only
     for x in items:
         if len(x) > 200:
             continue
-        if _QUANTITY.search(x) or _UNIT.search(x) or _TRAILING_AMOUNT.match(x):
+        # "Tomatoes 85%", "Fraises 50 %": a product label's composition gives shares, not amounts
+        # ("200 g chocolate 70%" keeps its 200 g)
+        amounts = _PERCENT.sub(" ", x)
+        if _QUANTITY.search(amounts) or _UNIT.search(amounts) or _TRAILING_AMOUNT.match(amounts):
             measured += 1
             good += 1
         elif len(x.split()) <= 5 or (len(x.split()) <= 12 and _DIGIT.search(x)):
             good += 1  # "Salt", "The thick end of 3 large carrots": a line a list of them holds
+            shares += amounts != x
+    if shares >= 2 and shares >= measured:
+        return False  # a food label's composition ("Tomatoes 85%, Water, Onion 3%, Salt"), no recipe
     mean = sum(len(x) for x in items) / len(items)
     # short lines alone are any list (names, tags, links): a quarter must give an amount
     return (good >= 0.75 * len(items) and measured >= 0.25 * len(items) and mean <= 110

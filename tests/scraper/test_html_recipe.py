@@ -247,6 +247,10 @@ NEGATIVES = {
       <ul><li>2 kg potatoes</li><li>500 g butter</li><li>1 l milk</li><li>6 eggs</li></ul>
       <p>That was all I bought on Monday, and the rest of the week was a blur of school runs,
       meetings and a broken boiler that the plumber only fixed on Friday evening.</p>""",
+    "food shop's product page": """
+      <h1>Organic tomato soup 500 g</h1><p class="price">€2.99</p><button>Add to cart</button>
+      <h2>Ingredients</h2><ul><li>Tomatoes 85%</li><li>Water</li><li>Onion 3%</li><li>Salt</li></ul>
+      <h2>Preparation</h2><ol><li>Pour the soup into a saucepan.</li><li>Heat gently for 3 minutes, stirring.</li></ol>""",
     "news article": """
       <h1>Council approves new budget</h1><p>The council voted on Tuesday.</p>
       <h2>Steps</h2><p>The next steps are a public hearing and a second vote in May.</p>""",
@@ -266,6 +270,15 @@ NEGATIVES = {
 def test_pages_that_are_not_recipes_are_never_confident(case):
     found = read(NEGATIVES[case])
     assert found is None or not found.confident
+
+
+def test_a_recipe_line_with_a_share_keeps_its_amount():
+    # "à 70%", "2% milk": a share beside an amount; only a list of shares is a label's composition
+    found = read("""<h1>Fondant</h1><h2>Ingrédients</h2><ul><li>200 g de chocolat noir à 70%</li>
+      <li>1 cup 2% milk</li><li>3 oeufs</li><li>Sel</li></ul><h2>Préparation</h2><ol>
+      <li>Faire fondre le chocolat avec le lait.</li><li>Ajouter les oeufs et cuire 20 minutes.</li></ol>""")
+    assert found is not None and found.confident
+    assert found.ingredients[:2] == ["200 g de chocolat noir à 70%", "1 cup 2% milk"]
 
 
 def test_hostile_page_is_bounded_and_not_confident():

@@ -16,7 +16,7 @@ from .html_blocks import emphasised_title, item_title
 
 _HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 # Screen-reader and checkbox widgets inside card items ("▢ ", "Copy") are not part of the line.
-_WIDGETS = ("checkbox", "sr-only", "screen-reader", "wprm-recipe-ingredient-link")
+_WIDGETS = ("checkbox", "sr-only", "screen-reader", "wprm-recipe-ingredient-link", "shopping")
 
 
 @dataclass(frozen=True)
@@ -130,6 +130,11 @@ def _item_text(el: Any, parts: tuple[str, ...]) -> str:
             if parent is not None:
                 child.drop_tree()
     return text_of(copy)
+
+
+def card_line(el: Any) -> str:
+    """A card's line without its widgets (checkboxes, "Add to shopping list" links)."""
+    return _item_text(el, ())
 
 
 def _section(container: Any, item: str | None, group: str | None, parts: tuple[str, ...] = (),
@@ -318,4 +323,4 @@ def find_card(doc: Any) -> HtmlRecipe | None:
     return None
 
 
-__all__ = ["SPECS", "CardSpec", "find_card", "has_class"]
+__all__ = ["SPECS", "CardSpec", "card_line", "find_card", "has_class"]

@@ -19,6 +19,7 @@ from .facts_vocab import HOUR_UNITS, MINUTE_UNITS, YIELD_FOR, YIELD_LABELS, YIEL
 from .html_cards import find_card
 from .html_blocks import Block, looks_like_ingredients, looks_like_steps
 from .html_headings import find_sections
+from .html_microformats import find_microformat_recipe
 from .html_vocab import is_bare_title, is_closing_line, section_kind
 from .repairs import drop_text_numbers, headings_to_groups
 
@@ -62,12 +63,30 @@ def find_html_recipe(doc: Any, url: str) -> HtmlRecipe | None:
     if card is not None and card.confident:
         card.title = card.title or _title(doc)
         return card
-    found = _itemprop(doc) or _headings(doc)
+    found = _itemprop(doc)
+    if found is None:
+        marked = find_microformat_recipe(doc)
+        if marked is not None:
+            _marked_details(marked, doc)
+        found = marked if marked is not None and marked.confident else (_headings(doc) or marked)
     if found is not None and (found.confident or card is None):
         return found
     if card is not None:
         card.title = card.title or _title(doc)
     return card
+
+
+def _marked_details(recipe: HtmlRecipe, doc: Any) -> None:
+    """A microformat recipe's title, yields and times where its classes leave them out: the
+    page's title, and the short lines around the recipe ("Serves 4 | Total time: 1 h")."""
+    recipe.title = recipe.title or _title(doc)
+    if recipe.yields is not None and recipe.total_time is not None:
+        return
+    own = set(recipe.ingredients) | set(recipe.instructions)
+    roots = doc.xpath(f"//*[contains(@class, '{recipe.reader}')]")[:1]
+    around = roots[0].getparent() if roots and roots[0].getparent() is not None else None
+    if around is not None:
+        _details(recipe, [t for t in lines_of(around)[:400] if len(t) <= 80 and t not in own])
 
 
 # "Recette de crêpes", "Receita de bolo": the word "recipe" a page puts before the dish in its <h1>

@@ -6,7 +6,7 @@ to tell a reading rule from a page. This test takes each dev recipe's own lines 
 and writes them as such a post — a menu, a story, the two sections under the headings a blog
 in English, French, German, Spanish, Italian or Dutch uses, comments after — in the layouts
 blogs use (lists, paragraphs, a bold line over numbered paragraphs, one <p> per line, <div>
-steps, notes and comments after the steps), with the recipe's facts ("Für 4 Personen |
+steps, notes and comments after the steps, hRecipe classes and no headings at all), with the recipe's facts ("Für 4 Personen |
 Gesamtzeit: 1 Std. 5 min") on a line or listed, and asserts that the HTML reader reads back the
 title, the ingredient lines, the steps, the yields and the total time exactly.
 
@@ -81,13 +81,17 @@ def _body(layout: str, titles: tuple[str, str], lines: list[str], steps: list[st
         return (f"<div class='recipe'><div class='ingredients'><h3>{ing}</h3><ul>{li}</ul></div>"
                 f"<div class='method'><h3>{method}</h3>" + "".join(
                     f"<div class='step'><p>{html.escape(x)}</p></div>" for x in steps) + "</div></div>")
+    if layout == "hrecipe_no_titles":  # the microformat's classes say what the headings would
+        return ("<div class='hrecipe'><ul>" + "".join(f"<li class='ingredient'>{html.escape(x)}</li>" for x in lines)
+                + "</ul><div class='instructions'><ol>" + "".join(f"<li>{html.escape(x)}</li>" for x in steps)
+                + "</ol></div></div>")
     assert layout == "notes_after"
     return (f"<h2>{ing}</h2><ul>{li}</ul><h2>{method}</h2><ol>" + "".join(f"<li>{html.escape(x)}</li>" for x in steps)
             + "</ol><h3>Notes</h3><p>Keeps three days in the fridge.</p><h2>Comments</h2>"
               "<p>Lovely recipe, thanks!</p><p>Made it twice already.</p>")
 
 
-LAYOUTS = ("lists", "paragraphs", "bold_numbered", "one_p_per_line", "div_steps", "notes_after")
+LAYOUTS = ("lists", "paragraphs", "bold_numbered", "one_p_per_line", "div_steps", "notes_after", "hrecipe_no_titles")
 
 
 def _facts(lang: str, servings: int, minutes: int, listed: bool) -> str:

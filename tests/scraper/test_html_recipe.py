@@ -516,6 +516,55 @@ def test_an_ingredient_line_is_no_yield():
     assert counted is not None and counted.yields == "4 servings"
 
 
+HRECIPE = """<div class="hrecipe"><h2 class="fn">Tarte aux pommes</h2><p>Pour <span class="yield">6 personnes</span>,
+  <span class="duration"><span class="value-title" title="PT1H10M"></span>1 h 10</span></p>
+  <ul><li class="ingredient">4 pommes</li><li class="ingredient"><span class="value">200</span> g de farine</li>
+  <li class="ingredient">100 g de beurre</li></ul><div class="instructions"><ol>
+  <li>Éplucher les pommes et les couper en fines lamelles.</li><li>Étaler la pâte, garnir et cuire 40 minutes.</li>
+  </ol></div></div>"""
+
+
+@pytest.mark.parametrize("mf2", [False, True], ids=["hrecipe", "h-recipe"])
+def test_a_recipe_marked_with_the_hrecipe_microformat_needs_no_headings(mf2):
+    page = HRECIPE
+    if mf2:
+        for old, new in (("hrecipe", "h-recipe"), ('"fn"', '"p-name"'), ('"yield"', '"p-yield"'),
+                         ('"duration"', '"dt-duration"'), ('"ingredient"', '"p-ingredient"'),
+                         ('"instructions"', '"e-instructions"')):
+            page = page.replace(old, new)
+    found = read("<p>My little blog</p>" + page)
+    assert found is not None and found.confident and found.reader == ("h-recipe" if mf2 else "hrecipe")
+    assert (found.title, found.yields, found.total_time) == ("Tarte aux pommes", "6 servings", 70)
+    assert found.ingredients == ["4 pommes", "200 g de farine", "100 g de beurre"]
+    assert found.instructions == ["Éplucher les pommes et les couper en fines lamelles.",
+                                  "Étaler la pâte, garnir et cuire 40 minutes."]
+
+
+def test_hrecipe_classes_where_sites_misplace_them():
+    # grouprecipes: the class on the food's link, some lines unmarked, a shopping-list link in
+    # each; afghankitchenrecipes: one `instructions` per step beside a wrapper that also holds
+    # the ingredients, and the class on a word of the page's byline
+    found = read("""<div class="hrecipe"><h1 class="fn">Chicken bake</h1>
+      <p>Recipe type: mains. Ingredients: <span class="ingredient">chicken</span>, carrots</p>
+      <div class="about instructions"><div class="ingredients"><ul>
+        <li>3 <a href="#" class="ingredient">chicken breasts</a>, diced <a class="to_shopping_list" href="#">shopping list</a></li>
+        <li>salt, to taste</li><li>2 cups <a href="#" class="ingredient">baby carrots</a></li></ul></div>
+      <p class="instructions">Place the chicken in the slow cooker and season it.</p>
+      <p class="instructions">Add the carrots and cook on high for 3 hours.</p></div></div>""")
+    assert found is not None and found.confident and found.reader == "hrecipe"
+    assert found.ingredients == ["3 chicken breasts, diced", "salt, to taste", "2 cups baby carrots"]
+    assert found.instructions == ["Place the chicken in the slow cooker and season it.",
+                                  "Add the carrots and cook on high for 3 hours."]
+    # no container: the marked lines of the list, not the byline's marked word
+    bare = read("""<div class="hrecipe"><h1 class="fn">Chicken bake</h1>
+      <p>Ingredients: <span class="ingredient">chicken</span>, carrots</p><ul>
+      <li class="ingredient">3 chicken breasts</li><li class="ingredient">2 cups baby carrots</li>
+      <li class="ingredient">1 tsp salt</li><li class="ingredient">200 ml stock</li></ul>
+      <p class="instructions">Place the chicken in the slow cooker and season it.</p>
+      <p class="instructions">Add the carrots and cook on high for 3 hours.</p></div>""")
+    assert bare is not None and bare.ingredients == ["3 chicken breasts", "2 cups baby carrots", "1 tsp salt", "200 ml stock"]
+
+
 def test_a_step_heading_read_into_each_step_is_dropped():
     found = read("""<h1>Coxa de frango</h1><h2>Ingredientes</h2><ul><li>500 g de coxas de frango</li>
       <li>1 colher de mostarda</li></ul><h2>Modo de preparo</h2>

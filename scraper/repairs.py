@@ -79,15 +79,25 @@ def _outside_parentheses(line: str, sep: str) -> list[str]:
     return [p.strip() for p in pieces if p.strip()]
 
 
+# "--- Base ---", "== Sauce ==", "[Topping]", "*Glaze*", "— Garnish —": a heading framed by marks
+_FRAMED = re.compile(r"^[-=*_~#\[•·—–\s]*[-=*_~#\[•·—–]\s*(?P<core>[^\W\d][^\d]*?)\s*[-=*_~#\]•·—–][-=*_~#\]•·—–\s:]*$")
+
+
+def _framed(text: str) -> str | None:
+    """A framed heading's words, or None: both sides carry a mark ("1 cup flour*" has one)."""
+    match = _FRAMED.match(text)
+    return match["core"].rstrip(":").strip() or None if match else None
+
+
 def is_heading(line: str) -> bool:
-    """Whether an ingredient line is a group heading ("For the sauce:", "DIPPING SAUCE:")."""
+    """Whether an ingredient line is a group heading ("For the sauce:", "DIPPING SAUCE:", "[Base]")."""
     text = line.strip()
     if not text or len(text) > 60 or any(ch.isdigit() for ch in text):
         return False
     words = text.rstrip(":").split()
     if not words or len(words) > 6:
         return False
-    if text.endswith(":"):
+    if text.endswith(":") or _framed(text):
         return True
     if _HEADING_START.match(text) and len(words) <= 5:
         return True
@@ -113,7 +123,7 @@ def headings_to_groups(lines: list[str]) -> tuple[list[str], list[tuple[str | No
             # "Ingredients for the filling" names its group; "Ingredients:" or "Zutaten für 4
             # Personen" only titles the list
             bare = title and (is_bare_title(line) or any(ch.isdigit() for ch in line))
-            current = (None if bare else line.strip().rstrip(":").strip() or None, [])
+            current = (None if bare else _framed(line.strip()) or line.strip().rstrip(":").strip() or None, [])
         else:
             current[1].append(line)
     if current[1]:

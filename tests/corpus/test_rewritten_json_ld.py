@@ -103,6 +103,14 @@ def ing_headings(node: Node) -> Node | None:
     return _with(node, "recipeIngredient", ["For the base:", *lines[:half], "For the topping:", *lines[half:]])
 
 
+def ing_framed_headings(node: Node) -> Node | None:
+    lines = _ingredients(node)
+    if not lines or len(lines) < 4:
+        return None
+    half = len(lines) // 2
+    return _with(node, "recipeIngredient", ["--- Base ---", *lines[:half], "[Topping]", *lines[half:]])
+
+
 def ing_escaped(node: Node) -> Node | None:
     lines = _ingredients(node)
     if not lines or not re.search(r"[&'\"<>]", "".join(lines)):
@@ -323,7 +331,7 @@ def related_first(node: Node) -> Node | None:
 
 
 LOSSLESS: list[Callable[[Node], Node | None]] = [
-    ing_newline, ing_br, ing_headings, ing_escaped, ins_html, ins_newline, ins_numbered, ins_step_names,
+    ing_newline, ing_br, ing_headings, ing_framed_headings, ing_escaped, ins_html, ins_newline, ins_numbered, ins_step_names,
     ins_name_repeats_text, ins_plain_strings, ins_one_section, in_graph, main_entity, title_with_site,
     yield_list, yield_number, no_total_time, zero_total_time, type_list, legacy_ingredients_key, tags_and_nbsp,
     minutes_only, ins_inline_numbered, ins_inline_step_words, ins_br_numbered, ing_comma_string, ins_directions,

@@ -81,6 +81,16 @@ def test_ingredient_that_looks_short_is_not_a_heading():
     assert rp.is_heading("Pour la garniture :")
 
 
+def test_a_heading_framed_by_marks_names_its_group():
+    # "--- Base ---", "[Topping]", "*Glaze*", "— Garnish —": typed by hand into the list
+    recipe = extract(page({"recipeIngredient": ["--- Base ---", "200 g flour", "1 egg", "[Topping]", "1 lemon",
+                                                "*Glaze*", "50 g sugar", "1 cup flour*"], **STEPS}))
+    assert recipe.ingredients == ["200 g flour", "1 egg", "1 lemon", "50 g sugar", "1 cup flour*"]
+    assert [g.purpose for g in recipe.ingredient_groups] == ["Base", "Topping", "Glaze"]
+    for line in ("1 cup flour*", "Salt*", "(optional)", "Pepper - to taste", "- 2 eggs"):
+        assert not rp.is_heading(line), line  # one mark, or a note: a line
+
+
 def test_section_names_kept_as_titles_and_step_numbers_dropped():
     recipe = extract(page({"recipeIngredient": ["1 egg"], "recipeInstructions": [
         {"@type": "HowToSection", "name": "Crust", "itemListElement": [

@@ -111,7 +111,8 @@ def _load_json(text: str) -> Any:
 def _jsonld_values(doc: Any) -> list[Any]:
     values = []
     for script in doc.iter("script"):
-        kind = (script.get("type") or "").strip().lower()
+        # "application/ld+json; charset=utf-8": the media type is what counts, not its parameters
+        kind = (script.get("type") or "").split(";", 1)[0].strip().lower()
         if kind != "application/ld+json" or not script.text or len(script.text) > MAX_JSONLD_CHARS:
             continue
         value = _load_json(script.text)

@@ -294,6 +294,7 @@ WRAPPED = {
     "semicolon": lambda text: f"{text};",
     "byte_order_mark": lambda text: f"\ufeff{text}",
     "trailing_commas": lambda text: re.sub(r"(\]|\})(\s*)(?=[\]}])", r"\1,\2", text),
+    "charset_in_type": lambda text: text,  # the script's type="application/ld+json; charset=utf-8"
 }
 
 
@@ -383,6 +384,8 @@ def rewritten(text: str, rewrite: Callable[[Node], Node | None] | str) -> str | 
                 continue
             if _find(data) is not None:
                 script.text = WRAPPED[rewrite](json.dumps(data, ensure_ascii=False))
+                if rewrite == "charset_in_type":
+                    script.set("type", "application/ld+json; charset=utf-8")
                 return lxml.html.tostring(doc, encoding="unicode")
         return None
     for script in doc.xpath("//script[contains(translate(@type, 'LDJSON', 'ldjson'), 'ld+json')]"):

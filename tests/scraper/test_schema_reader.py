@@ -123,6 +123,12 @@ def test_hand_written_json_ld_with_a_syntax_error_is_repaired(raw):
     assert (recipe.title, recipe.ingredients, recipe.instructions) == ("Lemon tart", ["1 lemon", "2 eggs"], ["Bake."])
 
 
+def test_a_script_type_with_parameters_is_json_ld():
+    raw = json.dumps({"@context": "https://schema.org", **RECIPE})
+    recipe = extract(page(f"<script type='application/ld+json; charset=utf-8'>{raw}</script>"))
+    assert (recipe.title, recipe.extractor) == ("Lemon tart", "schema.org")
+
+
 def test_json_ld_that_is_not_json_is_no_data():
     # What a repair would make of prose, of a huge broken script or of one cut short (its lists
     # may be cut too) is not read: no recipe.

@@ -93,7 +93,8 @@ def _is_inside(el: Any, box: Any) -> bool:
 
 
 def _instructions(root: Any, names: _Names) -> list[str]:
-    boxes = [el for el in _classed(root, names.instructions)
+    # at most MAX_ITEMS candidates, each walked twice: a hostile page of nested boxes stays linear
+    boxes = [el for el in _classed(root, names.instructions)[:MAX_ITEMS]
              if not _classed(el, names.ingredient) and len(_classed(el, names.instructions)) == 1]
     if len(boxes) > 1:  # one element per step
         return [t for t in (text_of(el, 2000) for el in boxes[:MAX_ITEMS]) if t]

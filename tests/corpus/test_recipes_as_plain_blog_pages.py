@@ -193,9 +193,10 @@ def test_a_blog_post_with_no_structured_data_is_read_back_exactly(recipes, layou
                     misread.add((lang, titles, recipe["id"]))
                     continue
                 got = (found.title, found.ingredients, found.instructions, found.yields, found.total_time)
-                want = (recipe["name"], recipe["want"], recipe["steps"], f"{recipe['servings']} servings", recipe["minutes"])
+                wanted = (recipe["name"], recipe["want"], recipe["steps"], f"{recipe['servings']} servings",
+                          recipe["minutes"])
                 for field, want, have in zip(("title", "ingredients", "instructions", "yields", "total_time"),
-                                             want, got, strict=True):
+                                             wanted, got, strict=True):
                     if want != have:
                         wrong.setdefault(f"{lang} {titles}: {field}", []).append(recipe["id"])
                         misread.add((lang, titles, recipe["id"]))

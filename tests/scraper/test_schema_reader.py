@@ -113,10 +113,10 @@ def test_json_ld_wrapped_by_its_template_is_read(wrap):
 
 
 @pytest.mark.parametrize("raw", [
-    '{"@type": "Recipe", "name": "Lemon tart", "recipeIngredient": ["1 lemon", "2 eggs",],'
-    ' "recipeInstructions": ["Bake."],}',  # trailing commas
-    '{"@type": "Recipe", "name": "Lemon tart" "recipeIngredient": ["1 lemon", "2 eggs"]\n'
-    ' "recipeInstructions": ["Bake."]}',  # missing commas
+    ('{"@type": "Recipe", "name": "Lemon tart", "recipeIngredient": ["1 lemon", "2 eggs",],'
+     ' "recipeInstructions": ["Bake."],}'),  # trailing commas
+    ('{"@type": "Recipe", "name": "Lemon tart" "recipeIngredient": ["1 lemon", "2 eggs"]\n'
+     ' "recipeInstructions": ["Bake."]}'),  # missing commas
 ], ids=["trailing-commas", "missing-commas"])
 def test_hand_written_json_ld_with_a_syntax_error_is_repaired(raw):
     recipe = extract(page(ld(None, raw=raw)))

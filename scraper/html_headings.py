@@ -508,11 +508,15 @@ def _following(el: Any) -> tuple[list[Any], Any]:
 def _read(walk: _Walk) -> list[Block]:
     anchors = {id(el): kind for _, kind, el, _, _ in walk.anchors}
     blocks: list[Block] = []
+    left = PAGE_BUDGET
     for order, kind, el, by_class, title in walk.anchors:
         if kind == OTHER:
             continue
+        if left <= 0:
+            break
         block = Block(kind=kind, order=order, title=title)
-        state = {"budget": 3000, "group": None, "first": True, "list_first": id(el) in walk.list_first}
+        budget = min(ANCHOR_BUDGET, left)
+        state = {"budget": budget, "group": None, "first": True, "list_first": id(el) in walk.list_first}
         try:
             if id(el) in walk.facts_first:
                 state["after"] = _facts_lines(block, el)
@@ -539,6 +543,7 @@ def _read(walk: _Walk) -> list[Block]:
                 _collect(block, nodes, level, anchors, state)
         except _Stop:
             pass
+        left -= budget - max(state["budget"], 0)
         if block.items:
             block.after = state.get("after") if kind == INGREDIENTS else None
             blocks.append(block)
@@ -685,6 +690,11 @@ def _merge(blocks: list[Block]) -> list[Block]:
 
 
 _MAX_COMPONENTS = 4
+#: nodes one section's reading may visit, and all of a page's together: 256 nested
+#: `<div class="instructions">` over 5,000 items each read their 3,000 (8 s of CPU for one
+#: hostile page); the 277 corpus and negative pages use at most 198 in all
+ANCHOR_BUDGET = 3_000
+PAGE_BUDGET = 3_000
 
 
 def _components(runs: list[Block]) -> list[Block]:

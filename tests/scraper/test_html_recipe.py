@@ -288,6 +288,22 @@ def test_hostile_page_is_bounded_and_not_confident():
     assert len(found.ingredients) <= 150 and all(len(s) <= 2000 for s in found.instructions)
 
 
+def test_nested_section_boxes_over_thousands_of_items_are_read_within_a_page_budget(monkeypatch):
+    # 500 nested <div class="instructions"> (lxml keeps ~256) before 5,000 items: each box was a
+    # section read for up to 3,000 nodes, 8 million text nodes walked (8 s of CPU); the page
+    # now has one budget for all its sections. Counted in nodes walked, not in seconds.
+    import scraper._html as html_text
+
+    walked = []
+    run_together = html_text._run_together
+    monkeypatch.setattr(html_text, "_run_together", lambda node: walked.append(1) or run_together(node))
+    read("<div>" + "<div class='instructions'>" * 500 + "x" + "</div>" * 500 + "<li>1 egg</li>" * 5000 + "</div>")
+    assert len(walked) < 1_500_000
+    walked.clear()
+    read(WPRM)  # a real card walks a few hundred
+    assert 0 < len(walked) < 5_000
+
+
 def test_page_without_recipe_parts_gives_none():
     assert read("<h1>Hello</h1><p>Nothing to cook here.</p>") is None
 

@@ -118,8 +118,9 @@ def _duration(root: Any, token: str) -> int | None:
     return None
 
 
-def find_microformat_recipe(doc: Any) -> HtmlRecipe | None:
-    """The page's hRecipe / h-recipe, or None when it has neither (or one with nothing in it)."""
+def find_microformat_recipe(doc: Any) -> tuple[HtmlRecipe, Any] | None:
+    """The page's hRecipe / h-recipe and its root element, or None when it has neither (or one
+    with nothing in it). The root lets the caller read the short lines around it."""
     for names in _FORMATS:
         # one C-side XPath finds the candidates (the page's whole walk in Python cost a pass per page)
         candidates = doc.xpath(f"//*[contains(@class, '{names.root}')]")
@@ -132,13 +133,15 @@ def find_microformat_recipe(doc: Any) -> HtmlRecipe | None:
             lines, groups, headed = headings_to_groups(ingredients)
             if headed and lines:
                 ingredients = lines
+            else:
+                groups = []
             title = next((t for t in (text_of(el, 200) for el in _classed(root, names.name)[:1]) if t), None)
             yields = next((y for y in (yields_of(text_of(el, 80)) for el in _classed(root, names.yields)[:1]) if y),
                           None)
             return HtmlRecipe(
-                reader=names.reader, title=title, ingredients=ingredients, ingredient_groups=groups if headed else [],
+                reader=names.reader, title=title, ingredients=ingredients, ingredient_groups=groups,
                 instructions=steps, yields=yields, total_time=_duration(root, names.duration),
-                confident=looks_like_ingredients(ingredients) and looks_like_steps(steps))
+                confident=looks_like_ingredients(ingredients) and looks_like_steps(steps)), root
     return None
 
 

@@ -65,9 +65,10 @@ def find_html_recipe(doc: Any, url: str) -> HtmlRecipe | None:
         return card
     found = _itemprop(doc)
     if found is None:
-        marked = find_microformat_recipe(doc)
-        if marked is not None:
-            _marked_details(marked, doc)
+        marked = None
+        if (read := find_microformat_recipe(doc)) is not None:
+            marked, root = read
+            _marked_details(marked, root, doc)
         found = marked if marked is not None and marked.confident else (_headings(doc) or marked)
     if found is not None and (found.confident or card is None):
         return found
@@ -76,17 +77,15 @@ def find_html_recipe(doc: Any, url: str) -> HtmlRecipe | None:
     return card
 
 
-def _marked_details(recipe: HtmlRecipe, doc: Any) -> None:
+def _marked_details(recipe: HtmlRecipe, root: Any, doc: Any) -> None:
     """A microformat recipe's title, yields and times where its classes leave them out: the
     page's title, and the short lines around the recipe ("Serves 4 | Total time: 1 h")."""
     recipe.title = recipe.title or _title(doc)
-    if recipe.yields is not None and recipe.total_time is not None:
+    around = root.getparent()
+    if (recipe.yields is not None and recipe.total_time is not None) or around is None:
         return
     own = set(recipe.ingredients) | set(recipe.instructions)
-    roots = doc.xpath(f"//*[contains(@class, '{recipe.reader}')]")[:1]
-    around = roots[0].getparent() if roots and roots[0].getparent() is not None else None
-    if around is not None:
-        _details(recipe, [t for t in lines_of(around)[:400] if len(t) <= 80 and t not in own])
+    _details(recipe, [t for t in lines_of(around)[:400] if len(t) <= 80 and t not in own])
 
 
 # "Recette de crêpes", "Receita de bolo": the word "recipe" a page puts before the dish in its <h1>

@@ -16,6 +16,7 @@ from lxml import etree, html as lxml_html
 
 from ._parsing import LIST_BULLET, clean_text
 from .html_vocab import INGREDIENTS, is_bare_title, section_kind
+from .schema_reader import types_of
 
 _BR = re.compile(r"<br\s*/?>|\r\n|\r|\n", re.I)
 _TAG = re.compile(r"<[^>]+>")
@@ -248,14 +249,6 @@ def drop_text_numbers(steps: list[str], numbered: re.Pattern[str] = _NUMBERED_TE
     return (stripped, True) if all(stripped) else (steps, False)
 
 
-def _kinds(item: Any) -> set[str]:
-    """A node's @type values, lower case, without their schema.org prefix; none for a non-node."""
-    if not isinstance(item, dict):
-        return set()
-    kinds = item.get("@type") if isinstance(item.get("@type"), list) else [item.get("@type")]
-    return {str(t).rsplit("/", 1)[-1].lower() for t in kinds}
-
-
 def flatten_instructions(raw: Any) -> tuple[list[str], set[str]]:
     """schema.org recipeInstructions → (steps, repairs made), read as recipe-scrapers reads them.
 
@@ -298,7 +291,7 @@ def flatten_instructions(raw: Any) -> tuple[list[str], set[str]]:
             return
         if not isinstance(item, dict):
             return
-        kind = _kinds(item)
+        kind = types_of(item)
         elements = item.get("itemListElement")
         if "howtosection" in kind or ("itemlist" in kind and elements):
             add_name(_text(item.get("name") or item.get("Name")), section=True)
@@ -310,7 +303,7 @@ def flatten_instructions(raw: Any) -> tuple[list[str], set[str]]:
         if isinstance(elements, list) and text is None:
             # a HowToStep told as its HowToDirections (schema.org allows it); its HowToTips are no steps
             add_name(_text(item.get("name")))
-            walk([e for e in elements if "howtotip" not in _kinds(e)], depth + 1)
+            walk([e for e in elements if "howtotip" not in types_of(e)], depth + 1)
             return
         name = _text(item.get("name"))
         parts = split_instruction_text(text, lines=False)[0] if isinstance(text, str) and (

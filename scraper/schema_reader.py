@@ -95,15 +95,13 @@ def _repairable(text: str) -> bool:
     return brackets <= MAX_REPAIRED_BRACKETS and brackets <= max(20, 0.05 * len(text))
 
 
-def _load_json(text: str, repair: bool = True) -> Any:
-    """A JSON-LD script's value, read as leniently as browsers and search engines read it.
+def _load_json(text: str) -> Any:
+    """A JSON-LD script's value (unwrapped already), read as leniently as browsers read it.
 
     Hand-written JSON-LD escapes characters JSON does not ("\\'", "\\ "): the backslash is
-    kept. A syntax error a person makes (a trailing comma, a missing one) is repaired by
-    json_repair when `repair` and the script is `_repairable`; what it cannot read as an
-    object or a list is no data.
+    kept. A syntax error a person makes (a trailing comma, a missing one) is left to
+    `_repaired`, which the page's budget allows a few times.
     """
-    text = _unwrapped(text)
     try:
         return json.loads(text, strict=False)
     except (ValueError, RecursionError):
@@ -111,8 +109,7 @@ def _load_json(text: str, repair: bool = True) -> Any:
     try:
         return json.loads(_BAD_ESCAPE.sub(r"\\\\", text), strict=False)
     except (ValueError, RecursionError):
-        pass
-    return _repaired(text) if repair else None
+        return None
 
 
 def _repaired(text: str) -> Any:
@@ -133,10 +130,11 @@ def _jsonld_values(doc: Any) -> list[Any]:
         kind = (script.get("type") or "").split(";", 1)[0].strip().lower()
         if kind != "application/ld+json" or not script.text or len(script.text) > MAX_JSONLD_CHARS:
             continue
-        value = _load_json(script.text, repair=False)
+        text = _unwrapped(script.text)
+        value = _load_json(text)
         if value is None and repairs < MAX_REPAIRS_PER_PAGE:
             repairs += 1  # each repair tried spends the page's budget, taken or not
-            value = _repaired(_unwrapped(script.text))
+            value = _repaired(text)
         if value is not None:
             values.append(value)
     return values

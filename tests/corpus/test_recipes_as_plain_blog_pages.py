@@ -33,6 +33,7 @@ from scraper.models import FetchedPage
 from scraper.repairs import headings_to_groups
 
 from ..conftest import CORPUS, needs_corpus
+from .jsonld import recipe_script
 
 pytestmark = [needs_corpus, pytest.mark.corpus, pytest.mark.slow]
 URL = "https://s0.example/recipes/{}"
@@ -117,18 +118,6 @@ def blog_page(recipe: dict[str, Any], lang: str, layout: str, titles: tuple[str,
             "<footer><p>© My Kitchen</p></footer></body></html>")
 
 
-def _find(value: Any) -> dict[str, Any] | None:
-    if isinstance(value, dict):
-        kind = value.get("@type")
-        if "Recipe" in (kind if isinstance(kind, list) else [kind]):
-            return value
-        value = list(value.values())
-    for item in value if isinstance(value, list) else []:
-        if (found := _find(item)) is not None:
-            return found
-    return None
-
-
 def _plain(values: Any, min_items: int) -> list[str] | None:
     """Text items with no markup or line break of their own, or None."""
     if isinstance(values, list) and values and all(isinstance(x, dict) and x.get("@type") == "HowToStep"
@@ -150,22 +139,17 @@ def recipes() -> list[dict[str, Any]]:
         if not line.strip():
             continue
         row = json.loads(line)
-        doc = lxml.html.document_fromstring((CORPUS / row["html"]).read_text("utf-8"))
-        for script in doc.xpath("//script[contains(translate(@type, 'LDJSON', 'ldjson'), 'ld+json')]"):
-            try:
-                node = _find(json.loads(script.text or ""))
-            except ValueError:
-                continue
-            if node is None:
-                continue
-            lines, steps = _plain(node.get("recipeIngredient"), 2), _plain(node.get("recipeInstructions"), 2)
-            name = clean_text(node.get("name")) if isinstance(node.get("name"), str) else None
-            if lines and steps and name and 2 * sum(bool(re.search(r"\d", x)) for x in lines) >= len(lines):
-                # the lines as the JSON-LD's are read: a group heading names a group, not a line
-                n = len(out)  # the facts vary from recipe to recipe: 2 to 9 servings, 20 min to 2 h 49
-                out.append({"id": row["id"], "name": name, "lines": lines, "steps": steps,
-                            "want": headings_to_groups(lines)[0], "servings": 2 + n % 8, "minutes": 20 + 7 * n % 150})
-            break
+        found = recipe_script(lxml.html.document_fromstring((CORPUS / row["html"]).read_text("utf-8")))
+        if found is None:
+            continue
+        node = found[2]
+        lines, steps = _plain(node.get("recipeIngredient"), 2), _plain(node.get("recipeInstructions"), 2)
+        name = clean_text(node.get("name")) if isinstance(node.get("name"), str) else None
+        if lines and steps and name and 2 * sum(bool(re.search(r"\d", x)) for x in lines) >= len(lines):
+            # the lines as the JSON-LD's are read: a group heading names a group, not a line
+            n = len(out)  # the facts vary from recipe to recipe: 2 to 9 servings, 20 min to 2 h 49
+            out.append({"id": row["id"], "name": name, "lines": lines, "steps": steps,
+                        "want": headings_to_groups(lines)[0], "servings": 2 + n % 8, "minutes": 20 + 7 * n % 150})
     return out
 
 

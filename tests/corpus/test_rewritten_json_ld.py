@@ -37,6 +37,7 @@ from scraper.models import FetchedPage
 from scraper.schema_reader import _named_by, _words, page_titles
 
 from ..conftest import CORPUS, needs_corpus
+from .jsonld import SCRIPTS, recipe_script
 
 pytestmark = [needs_corpus, pytest.mark.corpus, pytest.mark.slow]
 CORE = ("title", "ingredients", "instructions", "yields", "total_time")
@@ -77,6 +78,22 @@ def _with(node: Node, key: str, value: Any) -> Node:
     return {**node, key: value}
 
 
+def _new_lines(node: Node, build: Callable[[list[str]], Any], at_least: int = 2) -> Node | None:
+    """The node with its ingredient lines rewritten by `build`, where it has `at_least` of them."""
+    lines = _ingredients(node)
+    return _with(node, "recipeIngredient", build(lines)) if lines and len(lines) >= at_least else None
+
+
+def _new_steps(node: Node, build: Callable[[list[str]], Any], at_least: int = 1) -> Node | None:
+    """The node with its steps rewritten by `build`, where it has `at_least` of them."""
+    steps = _steps(node)
+    return _with(node, "recipeInstructions", build(steps)) if steps and len(steps) >= at_least else None
+
+
+def _numbered(steps: list[str], mark: Callable[[int], str]) -> list[tuple[str, str]]:
+    return [(mark(i), x) for i, x in enumerate(steps, 1)]
+
+
 def _graph(*nodes: Node) -> Node:
     return {"@context": "https://schema.org", "@graph": [{"@type": "WebPage", "name": "page"}, *nodes]}
 
@@ -86,29 +103,24 @@ def _bare(node: Node) -> Node:
 
 
 def ing_newline(node: Node) -> Node | None:
-    lines = _ingredients(node)
-    return _with(node, "recipeIngredient", ["\n".join(lines)]) if lines else None
+    return _new_lines(node, lambda lines: ["\n".join(lines)])
 
 
 def ing_br(node: Node) -> Node | None:
-    lines = _ingredients(node)
-    return _with(node, "recipeIngredient", "<br />".join(lines)) if lines else None
+    return _new_lines(node, "<br />".join)
+
+
+def _headed(first: str, second: str) -> Callable[[list[str]], list[str]]:
+    """Lines in two groups, each under its heading."""
+    return lambda lines: [first, *lines[: len(lines) // 2], second, *lines[len(lines) // 2:]]
 
 
 def ing_headings(node: Node) -> Node | None:
-    lines = _ingredients(node)
-    if not lines or len(lines) < 4:
-        return None
-    half = len(lines) // 2
-    return _with(node, "recipeIngredient", ["For the base:", *lines[:half], "For the topping:", *lines[half:]])
+    return _new_lines(node, _headed("For the base:", "For the topping:"), at_least=4)
 
 
 def ing_framed_headings(node: Node) -> Node | None:
-    lines = _ingredients(node)
-    if not lines or len(lines) < 4:
-        return None
-    half = len(lines) // 2
-    return _with(node, "recipeIngredient", ["--- Base ---", *lines[:half], "[Topping]", *lines[half:]])
+    return _new_lines(node, _headed("--- Base ---", "[Topping]"), at_least=4)
 
 
 def ing_escaped(node: Node) -> Node | None:
@@ -119,49 +131,33 @@ def ing_escaped(node: Node) -> Node | None:
 
 
 def ins_html(node: Node) -> Node | None:
-    steps = _steps(node)
-    if not steps or len(steps) < 2:
-        return None
-    return _with(node, "recipeInstructions", "<ol>" + "".join(f"<li>\n  {x}\n</li>" for x in steps) + "</ol>")
+    return _new_steps(node, lambda steps: "<ol>" + "".join(f"<li>\n  {x}\n</li>" for x in steps) + "</ol>", 2)
 
 
 def ins_newline(node: Node) -> Node | None:
-    steps = _steps(node)
-    return _with(node, "recipeInstructions", "\n".join(steps)) if steps and len(steps) > 1 else None
+    return _new_steps(node, "\n".join, 2)
 
 
 def ins_numbered(node: Node) -> Node | None:
-    steps = _steps(node)
-    if not steps or len(steps) < 2:
-        return None
-    return _with(node, "recipeInstructions", [{"@type": "HowToStep", "text": f"{i}. {x}"} for i, x in enumerate(steps, 1)])
+    return _new_steps(node, lambda steps: [{"@type": "HowToStep", "text": f"{n}. {x}"}
+                                           for n, x in _numbered(steps, str)], 2)
 
 
 def ins_step_names(node: Node) -> Node | None:
-    steps = _steps(node)
-    if not steps:
-        return None
-    return _with(node, "recipeInstructions",
-                 [{"@type": "HowToStep", "name": f"Step {i}", "text": x} for i, x in enumerate(steps, 1)])
+    return _new_steps(node, lambda steps: [{"@type": "HowToStep", "name": f"Step {n}", "text": x}
+                                           for n, x in _numbered(steps, str)])
 
 
 def ins_name_repeats_text(node: Node) -> Node | None:
-    steps = _steps(node)
-    if not steps:
-        return None
-    return _with(node, "recipeInstructions", [{"@type": "HowToStep", "name": x[:40], "text": x} for x in steps])
+    return _new_steps(node, lambda steps: [{"@type": "HowToStep", "name": x[:40], "text": x} for x in steps])
 
 
 def ins_plain_strings(node: Node) -> Node | None:
-    steps = _steps(node)
-    return _with(node, "recipeInstructions", steps) if steps else None
+    return _new_steps(node, list)
 
 
 def ins_one_section(node: Node) -> Node | None:
-    steps = _steps(node)
-    if not steps:
-        return None
-    return _with(node, "recipeInstructions", [{"@type": "HowToSection", "name": "Instructions", "itemListElement": [
+    return _new_steps(node, lambda steps: [{"@type": "HowToSection", "name": "Instructions", "itemListElement": [
         {"@type": "HowToStep", "text": x} for x in steps]}])
 
 
@@ -204,24 +200,16 @@ def zero_total_time(node: Node) -> Node | None:
 
 def ins_inline_numbered(node: Node) -> Node | None:
     """"1. Mix… 2) Bake…" in one text, some steps without their full stop."""
-    steps = _steps(node)
-    if not steps or len(steps) < 3:
-        return None
-    return _with(node, "recipeInstructions", " ".join(f"{i}{'.' if i % 2 else ')'} {x}" for i, x in enumerate(steps, 1)))
+    return _new_steps(node, lambda steps: " ".join(
+        f"{n} {x}" for n, x in _numbered(steps, lambda i: f"{i}{'.' if i % 2 else ')'}")), 3)
 
 
 def ins_inline_step_words(node: Node) -> Node | None:
-    steps = _steps(node)
-    if not steps or len(steps) < 3:
-        return None
-    return _with(node, "recipeInstructions", " ".join(f"Step {i}: {x}" for i, x in enumerate(steps, 1)))
+    return _new_steps(node, lambda steps: " ".join(f"{n} {x}" for n, x in _numbered(steps, "Step {}:".format)), 3)
 
 
 def ins_br_numbered(node: Node) -> Node | None:
-    steps = _steps(node)
-    if not steps or len(steps) < 2:
-        return None
-    return _with(node, "recipeInstructions", "<br><br>".join(f"{i}. {x}" for i, x in enumerate(steps, 1)))
+    return _new_steps(node, lambda steps: "<br><br>".join(f"{n} {x}" for n, x in _numbered(steps, "{}.".format)), 2)
 
 
 def ing_comma_string(node: Node) -> Node | None:
@@ -237,18 +225,12 @@ def ing_comma_string(node: Node) -> Node | None:
 
 def ins_directions(node: Node) -> Node | None:
     """Each HowToStep told as its HowToDirection, with a HowToTip beside it."""
-    steps = _steps(node)
-    if not steps:
-        return None
-    return _with(node, "recipeInstructions", [{"@type": "HowToStep", "itemListElement": [
+    return _new_steps(node, lambda steps: [{"@type": "HowToStep", "itemListElement": [
         {"@type": "HowToDirection", "text": x}, {"@type": "HowToTip", "text": "Take your time."}]} for x in steps])
 
 
 def ins_item_list(node: Node) -> Node | None:
-    steps = _steps(node)
-    if not steps:
-        return None
-    return _with(node, "recipeInstructions", {"@type": "ItemList", "itemListElement": [
+    return _new_steps(node, lambda steps: {"@type": "ItemList", "itemListElement": [
         {"@type": "HowToStep", "position": i, "name": str(i), "text": x} for i, x in enumerate(steps, 1)]})
 
 
@@ -341,76 +323,42 @@ LOSSLESS: list[Callable[[Node], Node | None]] = [
 
 # -- reading ------------------------------------------------------------------------------------
 
-def _is_recipe(node: Any) -> bool:
-    kind = node.get("@type") if isinstance(node, dict) else None
-    return "Recipe" in (kind if isinstance(kind, list) else [kind])
-
-
-def _find(value: Any) -> Node | None:
-    if _is_recipe(value):
-        return value
-    for item in value.values() if isinstance(value, dict) else value if isinstance(value, list) else []:
-        if (found := _find(item)) is not None:
-            return found
-    return None
-
-
 def rewritten(text: str, rewrite: Callable[[Node], Node | None] | str) -> str | None:
     """The page with its first JSON-LD Recipe rewritten, or None where the rewrite does not apply;
-    a WRAPPED name rewrites the script's text instead."""
+    a WRAPPED name rewrites the script's text instead, a MARKUP one the recipe as markup."""
     doc = lxml.html.document_fromstring(text)
+    if (found := recipe_script(doc)) is None:
+        return None
+    script, data, node = found
     if rewrite in MARKUP:
-        scripts = doc.xpath("//script[contains(translate(@type, 'LDJSON', 'ldjson'), 'ld+json')]")
-        for script in scripts:
-            try:
-                node = _find(json.loads(script.text or ""))
-            except ValueError:
-                continue
-            if node is None or (markup := as_markup(node, rewrite)) is None or doc.find("body") is None:
-                return None
-            for other in scripts:
-                other.getparent().remove(other)
-            for el in doc.xpath("//*[@itemprop or @itemtype or @itemscope or @typeof or @vocab]"):
-                for name in _STRUCTURED_ATTRS:  # the page's own markup: ours is then its only recipe
-                    el.attrib.pop(name, None)
-            doc.find("body").insert(0, lxml.html.fragment_fromstring(markup))
-            return lxml.html.tostring(doc, encoding="unicode")
-        return None
-    if isinstance(rewrite, str):
-        for script in doc.xpath("//script[contains(translate(@type, 'LDJSON', 'ldjson'), 'ld+json')]"):
-            try:
-                data = json.loads(script.text or "")
-            except ValueError:
-                continue
-            if _find(data) is not None:
-                script.text = WRAPPED[rewrite](json.dumps(data, ensure_ascii=False))
-                if rewrite == "charset_in_type":
-                    script.set("type", "application/ld+json; charset=utf-8")
-                return lxml.html.tostring(doc, encoding="unicode")
-        return None
-    for script in doc.xpath("//script[contains(translate(@type, 'LDJSON', 'ldjson'), 'ld+json')]"):
-        try:
-            data = json.loads(script.text or "")
-        except ValueError:
-            continue
-        node = _find(data)
-        if node is None:
-            continue
-        whole = rewrite in (in_graph, main_entity, related_first)  # they give the script's whole value
-        if whole and isinstance(data, dict) and isinstance(data.get("@graph"), list):
-            if rewrite is not related_first:
-                return None  # already in a graph
-            data, whole = {**data, "@graph": [RELATED, *data["@graph"]]}, False  # already in a graph: the rewrite would change nothing or lose its other nodes
-        new = rewrite(copy.deepcopy(node))
-        if new is None:
+        if (markup := as_markup(node, rewrite)) is None or doc.find("body") is None:
             return None
-        if rewrite is title_with_site:
-            for old in doc.xpath("//meta[@property='og:site_name']"):
-                old.getparent().remove(old)  # the page's own site name; ours is the one after the title
-            script.addprevious(lxml.html.Element("meta", property="og:site_name", content=SITE))
-        script.text = json.dumps(new if whole else _replace(data, node, new), ensure_ascii=False)
+        for other in doc.xpath(SCRIPTS):
+            other.getparent().remove(other)
+        for el in doc.xpath("//*[@itemprop or @itemtype or @itemscope or @typeof or @vocab]"):
+            for name in _STRUCTURED_ATTRS:  # the page's own markup: ours is then its only recipe
+                el.attrib.pop(name, None)
+        doc.find("body").insert(0, lxml.html.fragment_fromstring(markup))
         return lxml.html.tostring(doc, encoding="unicode")
-    return None
+    if isinstance(rewrite, str):
+        script.text = WRAPPED[rewrite](json.dumps(data, ensure_ascii=False))
+        if rewrite == "charset_in_type":
+            script.set("type", "application/ld+json; charset=utf-8")
+        return lxml.html.tostring(doc, encoding="unicode")
+    whole = rewrite in (in_graph, main_entity, related_first)  # they give the script's whole value
+    if whole and isinstance(data, dict) and isinstance(data.get("@graph"), list):
+        if rewrite is not related_first:
+            return None  # already in a graph: the rewrite would change nothing
+        data, whole = {**data, "@graph": [RELATED, *data["@graph"]]}, False  # the related one goes first
+    new = rewrite(copy.deepcopy(node))
+    if new is None:
+        return None
+    if rewrite is title_with_site:
+        for old in doc.xpath("//meta[@property='og:site_name']"):
+            old.getparent().remove(old)  # the page's own site name; ours is the one after the title
+        script.addprevious(lxml.html.Element("meta", property="og:site_name", content=SITE))
+    script.text = json.dumps(new if whole else _replace(data, node, new), ensure_ascii=False)
+    return lxml.html.tostring(doc, encoding="unicode")
 
 
 def _replace(value: Any, old: Node, new: Node) -> Any:
